@@ -1,0 +1,485 @@
+// NodeReactor: Twisted's reactor interfaces over Node's own event loop (libuv).
+
+import { lookup } from "node:dns";
+import { Logger } from "../logger/index.js";
+import { _installGlobalReactor } from "./_global.js";
+import { spawnProcess } from "./_process.js";
+import { connectTCP, listenTCP } from "./_tcp.js";
+import { connectSSL, listenSSL } from "./_tls.js";
+import { listenMulticast, listenUDP } from "./_udp.js";
+import { connectUNIX, listenUNIX } from "./_unix.js";
+import { Deferred, DeferredList, maybeDeferred } from "./defer.js";
+import {
+  AlreadyCalled,
+  AlreadyCancelled,
+  DNSLookupError,
+  ReactorAlreadyRunning,
+  ReactorNotRunning,
+} from "./error.js";
+import type {
+  IClientFactory,
+  IConnector,
+  IDatagramProtocol,
+  IDelayedCall,
+  IListeningPort,
+  IMulticastTransport,
+  IProcessProtocol,
+  IProcessTransport,
+  IProtocolFactory,
+  IReactorCore,
+  IReactorMulticast,
+  IReactorProcess,
+  IReactorSSL,
+  IReactorTCP,
+  IReactorTime,
+  IReactorUDP,
+  IReactorUNIX,
+  IUDPTransport,
+  ServerTLSOptions,
+  SpawnProcessOptions,
+  TLSContextOptions,
+  TriggerPhase,
+} from "./interfaces.js";
+
+const log = new Logger("twisted-ts.internet.reactor");
+
+/** Something the reactor closes when it stops: ports, connections, processes, watchers. */
+export interface _ReactorResource {
+  /** Close for shutdown: stop listening, lose the connection, unref a child… */
+  _shutdown(): void;
+}
+
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** A call scheduled on the real clock with a Node timer. */
+class ReactorDelayedCall implements IDelayedCall {
+  private timer: NodeJS.Timeout | null = null;
+  private called = false;
+  private cancelled = false;
+
+  constructor(
+    private readonly reactor: NodeReactor,
+    private time: number,
+    private readonly fn: (...args: unknown[]) => unknown,
+    private readonly args: unknown[],
+  ) {
+    this.arm();
+  }
+
+  private arm(): void {
+    const ms = Math.min(Math.max(0, (this.time - this.reactor.seconds()) * 1000), MAX_TIMEOUT_MS);
+    this.timer = setTimeout(this.fire, ms);
+  }
+
+  private readonly fire = (): void => {
+    // Node may wake up a hair early, or a far-future timer may have been capped: re-arm.
+    if (this.reactor.seconds() < this.time - 0.0005) {
+      this.arm();
+      return;
+    }
+    this.timer = null;
+    this.called = true;
+    this.reactor._delayedCalls.delete(this);
+    try {
+      this.fn(...this.args);
+    } catch (e) {
+      log.failure("Unhandled error in delayed call", {
+        value: e,
+        getTraceback: () => String((e as Error)?.stack ?? e),
+      });
+    }
+  };
+
+  private check(): void {
+    if (this.cancelled) throw new AlreadyCancelled();
+    if (this.called) throw new AlreadyCalled();
+  }
+
+  getTime(): number {
+    return this.time;
+  }
+
+  cancel(): void {
+    this.check();
+    this.cancelled = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.reactor._delayedCalls.delete(this);
+  }
+
+  delay(secondsLater: number): void {
+    this.check();
+    this.time += secondsLater;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.arm();
+  }
+
+  reset(secondsFromNow: number): void {
+    this.check();
+    this.time = this.reactor.seconds() + secondsFromNow;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.arm();
+  }
+
+  active(): boolean {
+    return !(this.called || this.cancelled);
+  }
+
+  /** Cancels without raising (reactor shutdown). */
+  _drop(): void {
+    if (this.active()) this.cancel();
+  }
+
+  toString(): string {
+    return `<DelayedCall ${this.fn.name || "anonymous"} at ${this.time.toFixed(3)}>`;
+  }
+}
+
+type Trigger = { id: number; fn: (...args: unknown[]) => unknown; args: unknown[] };
+type TriggerID = readonly [string, TriggerPhase, number];
+
+/**
+ * The reactor: runs on Node's event loop and gives it Twisted's interfaces. Use the global
+ * `reactor`; make your own `NodeReactor` only for tests that need an isolated one.
+ *
+ * Network, process and file-system methods (`listenTCP`, `connectTCP`, `listenSSL`, …) are
+ * added to this class by the transport modules.
+ *
+ * @example
+ * ```ts
+ * import { reactor } from "twisted-ts/internet";
+ * reactor.callLater(1, () => reactor.stop());
+ * await reactor.run();
+ * ```
+ */
+export class NodeReactor
+  implements
+    IReactorCore,
+    IReactorTime,
+    IReactorTCP,
+    IReactorSSL,
+    IReactorUNIX,
+    IReactorUDP,
+    IReactorMulticast,
+    IReactorProcess
+{
+  private _running = false;
+  private _stopping = false;
+  private _started = false;
+  private keepAlive: NodeJS.Timeout | null = null;
+  private runDone: (() => void) | null = null;
+  private readonly triggers = new Map<string, Record<TriggerPhase, Trigger[]>>();
+  private nextTriggerId = 1;
+  private readonly signalHandler = (signal: NodeJS.Signals): void => {
+    log.info("Received {signal}, shutting down", { signal });
+    if (this._running && !this._stopping) this.stop();
+  };
+  /** @internal calls not yet run nor cancelled */
+  readonly _delayedCalls = new Set<ReactorDelayedCall>();
+  /** @internal open ports, connections, processes, watchers */
+  readonly _resources = new Set<_ReactorResource>();
+  /** Whether `run()` installs SIGINT/SIGTERM handlers that stop the reactor. */
+  installSignalHandlers = true;
+
+  /** True while the reactor runs (from `run()` until it has stopped). */
+  get running(): boolean {
+    return this._running;
+  }
+
+  // IReactorTime -------------------------------------------------------------------------------
+
+  /** The current time in seconds since the epoch, monotonic within the process. */
+  seconds(): number {
+    return (performance.timeOrigin + performance.now()) / 1000;
+  }
+
+  /** Runs `fn(...args)` after `delay` seconds. */
+  callLater<A extends unknown[]>(
+    delay: number,
+    fn: (...args: A) => unknown,
+    ...args: A
+  ): IDelayedCall {
+    if (!(delay >= 0)) throw new RangeError(`Invalid delay: ${delay}`);
+    const call = new ReactorDelayedCall(
+      this,
+      this.seconds() + delay,
+      fn as (...a: unknown[]) => unknown,
+      args,
+    );
+    this._delayedCalls.add(call);
+    return call;
+  }
+
+  /** The calls scheduled and not yet run or cancelled. */
+  getDelayedCalls(): IDelayedCall[] {
+    return [...this._delayedCalls];
+  }
+
+  // IReactorCore -------------------------------------------------------------------------------
+
+  /**
+   * Starts the reactor: fires the startup triggers and `callWhenRunning` calls. The Promise
+   * settles once `stop()` has run the shutdown triggers and closed everything. While running,
+   * the reactor keeps the process alive even with nothing else to do, as Twisted's does.
+   */
+  run(options: { installSignalHandlers?: boolean } = {}): Promise<void> {
+    if (this._running) return Promise.reject(new ReactorAlreadyRunning());
+    this._running = true;
+    this._stopping = false;
+    this._started = true;
+    this.keepAlive = setInterval(() => {}, MAX_TIMEOUT_MS);
+    if (options.installSignalHandlers ?? this.installSignalHandlers) {
+      process.on("SIGINT", this.signalHandler);
+      process.on("SIGTERM", this.signalHandler);
+    }
+    const done = new Promise<void>((resolve) => {
+      this.runDone = resolve;
+    });
+    this.fireSystemEvent("startup");
+    return done;
+  }
+
+  /**
+   * Stops the reactor: fires the shutdown triggers (a trigger may return a Deferred to be waited
+   * for), stops listening ports, loses connections, cancels delayed calls, and lets the process
+   * exit by itself. Raises `ReactorNotRunning` when it is not running (or already stopping).
+   */
+  stop(): void {
+    if (!this._running || this._stopping) throw new ReactorNotRunning();
+    this._stopping = true;
+    this.fireSystemEvent("shutdown");
+  }
+
+  /** Runs `fn(...args)` once the reactor runs; at once if it already does. */
+  callWhenRunning<A extends unknown[]>(fn: (...args: A) => unknown, ...args: A): unknown {
+    if (this._running && this._started) {
+      try {
+        fn(...args);
+      } catch (e) {
+        log.failure("Unhandled error in callWhenRunning", errorLike(e));
+      }
+      return null;
+    }
+    return this.addSystemEventTrigger(
+      "after",
+      "startup",
+      fn as (...a: unknown[]) => unknown,
+      ...args,
+    );
+  }
+
+  /** Adds a trigger to a phase of a system event; returns an id for `removeSystemEventTrigger`. */
+  addSystemEventTrigger(
+    phase: TriggerPhase,
+    eventType: string,
+    fn: (...args: any[]) => unknown,
+    ...args: unknown[]
+  ): TriggerID {
+    if (phase !== "before" && phase !== "during" && phase !== "after") {
+      throw new Error(`Invalid trigger phase: ${String(phase)}`);
+    }
+    let phases = this.triggers.get(eventType);
+    if (phases === undefined) {
+      phases = { before: [], during: [], after: [] };
+      this.triggers.set(eventType, phases);
+    }
+    const id = this.nextTriggerId++;
+    phases[phase].push({ id, fn, args });
+    return [eventType, phase, id] as const;
+  }
+
+  /** Removes a trigger; raises if the id is unknown. */
+  removeSystemEventTrigger(triggerID: unknown): void {
+    const [eventType, phase, id] = triggerID as TriggerID;
+    const list = this.triggers.get(eventType)?.[phase];
+    const i = list?.findIndex((t) => t.id === id) ?? -1;
+    if (list === undefined || i < 0) throw new Error("Unknown system event trigger");
+    list.splice(i, 1);
+  }
+
+  /**
+   * Fires the triggers of `eventType`: all "before" triggers (waiting for the Deferreds they
+   * return), then "during", then "after". The reactor's own work happens in "during" of
+   * startup/shutdown.
+   */
+  fireSystemEvent(eventType: string): void {
+    const phases = this.triggers.get(eventType);
+    this.triggers.delete(eventType);
+    const runPhase = (phase: TriggerPhase): Deferred<unknown> => {
+      const list = phases?.[phase] ?? [];
+      const waits: Deferred<unknown>[] = [];
+      // Triggers added while a phase runs join the same phase (Twisted allows it).
+      for (let i = 0; i < list.length; i++) {
+        const t = list[i]!;
+        const d = maybeDeferred(t.fn, ...t.args);
+        d.addErrback((f) => {
+          log.failure("Error in {event} trigger", f, undefined, { event: eventType });
+        });
+        if (!d.called) waits.push(d);
+      }
+      if (eventType === "startup" && phase === "during") this.startupDuring();
+      if (eventType === "shutdown" && phase === "during") this.shutdownDuring();
+      if (waits.length === 0)
+        return new Deferred<unknown>().callback(null) as unknown as Deferred<unknown>;
+      return new DeferredList(waits) as unknown as Deferred<unknown>;
+    };
+    runPhase("before")
+      .addCallback(() => runPhase("during"))
+      .addCallback(() => runPhase("after"))
+      .addCallback(() => {
+        if (eventType === "shutdown") this.shutdownDone();
+      });
+  }
+
+  private startupDuring(): void {}
+
+  private shutdownDuring(): void {
+    for (const resource of [...this._resources]) {
+      try {
+        resource._shutdown();
+      } catch (e) {
+        log.failure("Error while closing {resource} at shutdown", errorLike(e), undefined, {
+          resource: String(resource),
+        });
+      }
+    }
+  }
+
+  private shutdownDone(): void {
+    for (const call of [...this._delayedCalls]) call._drop();
+    if (this.keepAlive !== null) clearInterval(this.keepAlive);
+    this.keepAlive = null;
+    process.removeListener("SIGINT", this.signalHandler);
+    process.removeListener("SIGTERM", this.signalHandler);
+    this._running = false;
+    this._stopping = false;
+    this._started = false;
+    const done = this.runDone;
+    this.runDone = null;
+    done?.();
+  }
+
+  /** Resolves a host name to one IP address. */
+  resolve(name: string, timeout?: number[]): Deferred<string> {
+    const d = new Deferred<string>();
+    lookup(name, (err, address) => {
+      if (err)
+        d.errback(new DNSLookupError(`DNS lookup failed: ${name}: ${err.message}`, { cause: err }));
+      else d.callback(address);
+    });
+    return d;
+  }
+
+  // Transports ----------------------------------------------------------------------------------
+
+  /**
+   * Listens for TCP connections on `port` (0 picks a free one; see `getHost()`), on all
+   * interfaces or on `iface`. Raises `CannotListenError` when the address is taken.
+   */
+  listenTCP(port: number, factory: IProtocolFactory, backlog = 50, iface = ""): IListeningPort {
+    return listenTCP(this, port, factory, backlog, iface);
+  }
+
+  /** Connects over TCP (IPv4 or IPv6; host names are resolved). */
+  connectTCP(
+    host: string,
+    port: number,
+    factory: IClientFactory,
+    timeout = 30,
+    bindAddress?: readonly [string, number],
+  ): IConnector {
+    return connectTCP(this, host, port, factory, timeout, bindAddress);
+  }
+
+  /** Listens for TLS connections; `contextFactory` holds the PEM key and certificate. */
+  listenSSL(
+    port: number,
+    factory: IProtocolFactory,
+    contextFactory: ServerTLSOptions,
+    backlog = 50,
+    iface = "",
+  ): IListeningPort {
+    return listenSSL(this, port, factory, contextFactory, backlog, iface);
+  }
+
+  /** Connects over TLS, verifying the server's certificate and name unless told otherwise. */
+  connectSSL(
+    host: string,
+    port: number,
+    factory: IClientFactory,
+    contextFactory: TLSContextOptions = {},
+    timeout = 30,
+    bindAddress?: readonly [string, number],
+  ): IConnector {
+    return connectSSL(this, host, port, factory, contextFactory, timeout, bindAddress);
+  }
+
+  /** Listens on a Unix socket at `address`, with file mode `mode`. */
+  listenUNIX(
+    address: string,
+    factory: IProtocolFactory,
+    backlog = 50,
+    mode = 0o666,
+  ): IListeningPort {
+    return listenUNIX(this, address, factory, backlog, mode);
+  }
+
+  /** Connects to a Unix socket. */
+  connectUNIX(address: string, factory: IClientFactory, timeout = 30): IConnector {
+    return connectUNIX(this, address, factory, timeout);
+  }
+
+  /** Listens for UDP datagrams. */
+  listenUDP(
+    port: number,
+    protocol: IDatagramProtocol,
+    iface = "",
+    maxPacketSize = 8192,
+  ): IListeningPort & IUDPTransport {
+    return listenUDP(this, port, protocol, iface, maxPacketSize);
+  }
+
+  /** Listens for UDP datagrams and allows joining multicast groups. */
+  listenMulticast(
+    port: number,
+    protocol: IDatagramProtocol,
+    iface = "",
+    maxPacketSize = 8192,
+    listenMultiple = false,
+  ): IListeningPort & IMulticastTransport {
+    return listenMulticast(this, port, protocol, iface, maxPacketSize, listenMultiple);
+  }
+
+  /**
+   * Starts a child process; `args` includes the program name as `args[0]`, as in Twisted.
+   */
+  spawnProcess(
+    processProtocol: IProcessProtocol,
+    executable: string,
+    args: readonly string[] = [executable],
+    options: SpawnProcessOptions = {},
+  ): IProcessTransport {
+    return spawnProcess(this, processProtocol, executable, args, options);
+  }
+
+  /** @internal registers something to close at shutdown */
+  _track(resource: _ReactorResource): void {
+    this._resources.add(resource);
+  }
+
+  /** @internal unregisters something closed */
+  _untrack(resource: _ReactorResource): void {
+    this._resources.delete(resource);
+  }
+}
+
+function errorLike(e: unknown): { value: unknown; getTraceback(): string } {
+  return {
+    value: e,
+    getTraceback: () => (e instanceof Error ? (e.stack ?? e.message) : String(e)),
+  };
+}
+
+/** The global reactor. */
+export const reactor = new NodeReactor();
+_installGlobalReactor(reactor);
