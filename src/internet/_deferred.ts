@@ -38,7 +38,7 @@ interface DebugInfo {
 }
 
 function stackHere(): string {
-  return (new Error().stack ?? "").split("\n").slice(2).join("\n");
+  return (new Error().stack ?? "").split("\n").slice(3).join("\n");
 }
 
 /** What the finalization registry keeps for a Deferred left holding an unhandled Failure. */
