@@ -51,8 +51,8 @@ describe("formatEvent", () => {
   it("applies Python format specs: width, alignment, fill, precision, types", () => {
     assert.equal(fmt("[{s:>5}][{s:<5}][{s:*^7}]", { s: "ab" }), "[   ab][ab   ][**ab***]");
     assert.equal(
-      fmt("{x:.2f} {x:8.3f} {x:e} {x:.3g}", { x: 3.14159 }),
-      "3.14    3.142 3.141590e+00 3.14",
+      fmt("{x:.2f} {x:8.3f} {x:e} {x:.3g}", { x: 1.23456 }),
+      "1.23    1.235 1.234560e+00 1.23",
     );
     assert.equal(
       fmt("{n:05d} {n:+d} {n:x} {n:#x} {n:#b} {n:o}", { n: 42 }),
