@@ -11,6 +11,8 @@ export interface Thenable<T> extends PromiseLike<T> {}
 export interface IAddress {
   /** `"TCP"`, `"UDP"` for IP addresses; absent for Unix addresses. */
   readonly type?: "TCP" | "UDP";
+  /** A readable form, e.g. `IPv4Address(type='TCP', host='127.0.0.1', port=8080)`. */
+  toString(): string;
 }
 
 // Time -----------------------------------------------------------------------------------------
