@@ -136,10 +136,12 @@ export function resolveField(name: string, fields: Readonly<Record<string, unkno
   if (!Object.hasOwn(fields, first)) throw new Error(`No such field in event: ${first}`);
   let owner: unknown;
   let value = fields[first];
-  PATH_STEP.lastIndex = first.length;
-  while (PATH_STEP.lastIndex < path.length) {
+  for (let index = first.length; index < path.length; ) {
+    // Set before each use: a getter run by member() may format another event meanwhile.
+    PATH_STEP.lastIndex = index;
     const step = PATH_STEP.exec(path);
     if (step === null) throw new Error(`Invalid field name: ${name}`);
+    index = PATH_STEP.lastIndex;
     const key = step[1] ?? step[2] ?? "";
     owner = value;
     value = member(value, key, step[1] === undefined, name);
