@@ -2,6 +2,7 @@
 
 import { lookup } from "node:dns";
 import { Logger } from "../logger/index.js";
+import { DelayedCall } from "./_clock.js";
 import { _installGlobalReactor } from "./_global.js";
 import { spawnProcess } from "./_process.js";
 import { connectTCP, listenTCP } from "./_tcp.js";
@@ -9,13 +10,7 @@ import { connectSSL, listenSSL } from "./_tls.js";
 import { listenMulticast, listenUDP } from "./_udp.js";
 import { connectUNIX, listenUNIX } from "./_unix.js";
 import { Deferred, DeferredList, maybeDeferred } from "./defer.js";
-import {
-  AlreadyCalled,
-  AlreadyCancelled,
-  DNSLookupError,
-  ReactorAlreadyRunning,
-  ReactorNotRunning,
-} from "./error.js";
+import { DNSLookupError, ReactorAlreadyRunning, ReactorNotRunning } from "./error.js";
 import type {
   IClientFactory,
   IConnector,
@@ -50,90 +45,6 @@ export interface _ReactorResource {
 }
 
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
-
-/** A call scheduled on the real clock with a Node timer. */
-class ReactorDelayedCall implements IDelayedCall {
-  private timer: NodeJS.Timeout | null = null;
-  private called = false;
-  private cancelled = false;
-
-  constructor(
-    private readonly reactor: NodeReactor,
-    private time: number,
-    private readonly fn: (...args: unknown[]) => unknown,
-    private readonly args: unknown[],
-  ) {
-    this.arm();
-  }
-
-  private arm(): void {
-    const ms = Math.min(Math.max(0, (this.time - this.reactor.seconds()) * 1000), MAX_TIMEOUT_MS);
-    this.timer = setTimeout(this.fire, ms);
-  }
-
-  private readonly fire = (): void => {
-    // Node may wake up a hair early, or a far-future timer may have been capped: re-arm.
-    if (this.reactor.seconds() < this.time - 0.0005) {
-      this.arm();
-      return;
-    }
-    this.timer = null;
-    this.called = true;
-    this.reactor._delayedCalls.delete(this);
-    try {
-      this.fn(...this.args);
-    } catch (e) {
-      log.failure("Unhandled error in delayed call", {
-        value: e,
-        getTraceback: () => String((e as Error)?.stack ?? e),
-      });
-    }
-  };
-
-  private check(): void {
-    if (this.cancelled) throw new AlreadyCancelled();
-    if (this.called) throw new AlreadyCalled();
-  }
-
-  getTime(): number {
-    return this.time;
-  }
-
-  cancel(): void {
-    this.check();
-    this.cancelled = true;
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
-    this.reactor._delayedCalls.delete(this);
-  }
-
-  delay(secondsLater: number): void {
-    this.check();
-    this.time += secondsLater;
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.arm();
-  }
-
-  reset(secondsFromNow: number): void {
-    this.check();
-    this.time = this.reactor.seconds() + secondsFromNow;
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.arm();
-  }
-
-  active(): boolean {
-    return !(this.called || this.cancelled);
-  }
-
-  /** Cancels without raising (reactor shutdown). */
-  _drop(): void {
-    if (this.active()) this.cancel();
-  }
-
-  toString(): string {
-    return `<DelayedCall ${this.fn.name || "anonymous"} at ${this.time.toFixed(3)}>`;
-  }
-}
 
 type Trigger = { id: number; fn: (...args: unknown[]) => unknown; args: unknown[] };
 type TriggerID = readonly [string, TriggerPhase, number];
@@ -174,8 +85,34 @@ export class NodeReactor
     log.info("Received {signal}, shutting down", { signal });
     if (this._running && !this._stopping) this.stop();
   };
-  /** @internal calls not yet run nor cancelled */
-  readonly _delayedCalls = new Set<ReactorDelayedCall>();
+  /** @internal calls not yet run nor cancelled, with their Node timers */
+  readonly _delayedCalls = new Map<DelayedCall, NodeJS.Timeout>();
+  private readonly now = (): number => this.seconds();
+  private readonly dropCall = (call: DelayedCall): void => {
+    clearTimeout(this._delayedCalls.get(call));
+    this._delayedCalls.delete(call);
+  };
+  private readonly armCall = (call: DelayedCall): void => {
+    clearTimeout(this._delayedCalls.get(call));
+    const ms = Math.min(Math.max(0, (call.time - this.seconds()) * 1000), MAX_TIMEOUT_MS);
+    this._delayedCalls.set(call, setTimeout(this.fireCall, ms, call));
+  };
+  private readonly fireCall = (call: DelayedCall): void => {
+    // Node may wake a hair early, and far-future timers are capped: re-arm until due.
+    if (this.seconds() < call.time - 0.0005) {
+      this.armCall(call);
+      return;
+    }
+    this._delayedCalls.delete(call);
+    call.called = true;
+    try {
+      call.func(...call.args);
+    } catch (e) {
+      log.failure("Unhandled error in delayed call {call}", errorLike(e), undefined, {
+        call: String(call),
+      });
+    }
+  };
   /** @internal open ports, connections, processes, watchers */
   readonly _resources = new Set<_ReactorResource>();
   /** Whether `run()` installs SIGINT/SIGTERM handlers that stop the reactor. */
@@ -200,19 +137,21 @@ export class NodeReactor
     ...args: A
   ): IDelayedCall {
     if (!(delay >= 0)) throw new RangeError(`Invalid delay: ${delay}`);
-    const call = new ReactorDelayedCall(
-      this,
+    const call = new DelayedCall(
       this.seconds() + delay,
       fn as (...a: unknown[]) => unknown,
       args,
+      this.dropCall,
+      this.armCall,
+      this.now,
     );
-    this._delayedCalls.add(call);
+    this.armCall(call);
     return call;
   }
 
   /** The calls scheduled and not yet run or cancelled. */
   getDelayedCalls(): IDelayedCall[] {
-    return [...this._delayedCalls];
+    return [...this._delayedCalls.keys()];
   }
 
   // IReactorCore -------------------------------------------------------------------------------
@@ -346,7 +285,7 @@ export class NodeReactor
   }
 
   private shutdownDone(): void {
-    for (const call of [...this._delayedCalls]) call._drop();
+    for (const call of [...this._delayedCalls.keys()]) call.cancel();
     if (this.keepAlive !== null) clearInterval(this.keepAlive);
     this.keepAlive = null;
     process.removeListener("SIGINT", this.signalHandler);
