@@ -6,6 +6,18 @@ import { formatEvent, globalLogPublisher } from "../logger/index.js";
 
 type ErrorClass = abstract new (...args: any[]) => unknown;
 
+/** Options of `LogCapture` and `captureLogs`. */
+export interface LogCaptureOptions {
+  /** The publisher to capture from (default: `globalLogPublisher`). */
+  publisher?: LogPublisher;
+  /**
+   * Keep the captured events from the publisher's other observers while capturing (they are
+   * removed, then added back by `stop()`): e.g. the global publisher's printing of `critical`
+   * events to stderr before logging has begun. Default false.
+   */
+  exclusive?: boolean;
+}
+
 /**
  * Collects the events published to a log publisher (default: `globalLogPublisher`) from
  * construction until `stop()`. Use it to check that something was logged, e.g. that an
@@ -13,7 +25,7 @@ type ErrorClass = abstract new (...args: any[]) => unknown;
  *
  * @example
  * ```ts
- * const logs = new LogCapture();
+ * const logs = new LogCapture({ exclusive: true });
  * try {
  *   transport.dataReceived(Buffer.from("boom"));
  * } finally {
@@ -25,20 +37,28 @@ type ErrorClass = abstract new (...args: any[]) => unknown;
 export class LogCapture {
   /** The events captured, in order. */
   readonly events: LogEvent[] = [];
+  /** The publisher captured from. */
+  readonly publisher: LogPublisher;
   private readonly observer: ILogObserver = (event) => {
     this.events.push(event);
   };
+  private readonly silenced: readonly ILogObserver[];
   private active = true;
 
-  constructor(readonly publisher: LogPublisher = globalLogPublisher) {
+  constructor(options: LogCaptureOptions = {}) {
+    const publisher = options.publisher ?? globalLogPublisher;
+    this.publisher = publisher;
+    this.silenced = options.exclusive === true ? publisher.observers : [];
+    for (const other of this.silenced) publisher.removeObserver(other);
     publisher.addObserver(this.observer);
   }
 
-  /** Stops capturing (removes the observer); safe to call more than once. */
+  /** Stops capturing (and gives back silenced observers); safe to call more than once. */
   stop(): void {
     if (!this.active) return;
     this.active = false;
     this.publisher.removeObserver(this.observer);
+    for (const other of this.silenced) this.publisher.addObserver(other);
   }
 
   /** The text of each captured event (its format string rendered). */
@@ -86,20 +106,22 @@ export class LogCapture {
  *
  * @example
  * ```ts
- * const events = captureLogs(() => protocol.dataReceived(Buffer.from("garbage")));
+ * const events = captureLogs(() => protocol.dataReceived(Buffer.from("garbage")), {
+ *   exclusive: true,
+ * });
  * assert.ok(events.some((e) => e.log_failure !== undefined));
  * ```
  */
 export function captureLogs(
   fn: () => Promise<unknown>,
-  publisher?: LogPublisher,
+  options?: LogCaptureOptions,
 ): Promise<LogEvent[]>;
-export function captureLogs(fn: () => unknown, publisher?: LogPublisher): LogEvent[];
+export function captureLogs(fn: () => unknown, options?: LogCaptureOptions): LogEvent[];
 export function captureLogs(
   fn: () => unknown,
-  publisher: LogPublisher = globalLogPublisher,
+  options: LogCaptureOptions = {},
 ): LogEvent[] | Promise<LogEvent[]> {
-  const capture = new LogCapture(publisher);
+  const capture = new LogCapture(options);
   let result: unknown;
   try {
     result = fn();

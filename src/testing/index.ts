@@ -21,7 +21,7 @@ export {
   makeFakeServer,
   type ProtocolSource,
 } from "./_iosim.js";
-export { captureLogs, LogCapture } from "./_log_capture.js";
+export { captureLogs, LogCapture, type LogCaptureOptions } from "./_log_capture.js";
 export {
   MemoryConnector,
   MemoryListeningPort,
