@@ -346,6 +346,18 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
 
   /** Like `then()` without handlers: a native Promise of the result. */
   asPromise(): Promise<T> {
+    if (
+      this.called &&
+      this.paused === 0 &&
+      !this._runningCallbacks &&
+      this._pos === this._chain.length
+    ) {
+      // Idle with a result: no need to go through the chain.
+      const result = this.result;
+      if (!(result instanceof Failure)) return Promise.resolve(result as T);
+      result._handled = true;
+      return Promise.reject(result.value);
+    }
     return new Promise<T>((resolve, reject) => {
       this._chain.push(resolveObserver, rejectObserver, [resolve], [reject]);
       if (this.called) this._runCallbacks();
@@ -471,7 +483,10 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
         continue;
       }
       if (current._pos >= chain.length && current._pos > 0) {
-        chain.length = 0;
+        // Cheapest ways to empty it (setting `length` is a slow runtime call): pop one or two
+        // entries, or start a new array.
+        if (chain.length <= 8) while (chain.length > 0) chain.pop();
+        else current._chain = [];
         current._pos = 0;
       }
       current._trackUnhandled();
