@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { NodeReactor } from "../../src/internet/index.js";
 import {
   assertCleanReactor,
   Clock,
@@ -71,6 +72,12 @@ describe("assertCleanReactor", () => {
     );
     assert.deepEqual(reactor.closed, ["port", "connection"]);
   });
+});
+
+test("accepts a NodeReactor: a fresh one is clean", () => {
+  const reactor = new NodeReactor();
+  assertCleanReactor(reactor);
+  assert.deepEqual(cleanReactor(reactor), []);
 });
 
 describe("cleanReactor", () => {
