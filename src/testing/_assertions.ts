@@ -29,10 +29,7 @@ function peek<T>(d: Deferred<T>): Outcome<T> {
 
 /** Marks the failure of `d` handled: its result becomes `null`. */
 function swallow(d: Deferred<unknown>): void {
-  d.addErrback((f) => {
-    f._handled = true;
-    return null;
-  });
+  d.addErrback(() => null);
 }
 
 function show(value: unknown): string {
