@@ -46,7 +46,7 @@ export class _PipeWriter {
   producerPaused = false;
   /** True once `loseConnection` was called. */
   disconnecting = false;
-  /** True once the stream is closed (after `onLost` ran). */
+  /** True once the stream is finished or closed (after `onLost` ran). */
   disconnected = false;
   private pullScheduled = false;
 
@@ -56,6 +56,8 @@ export class _PipeWriter {
   ) {
     stream.on("drain", this.onDrain);
     stream.on("error", this.onError);
+    // "finish": all data handed to the OS and the stream ended (a Duplex may never "close").
+    stream.on("finish", this.onClose);
     stream.on("close", this.onClose);
   }
 
