@@ -5,6 +5,7 @@ import { mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
 import type { Process } from "../../src/internet/_process.js";
 import { NodeReactor } from "../../src/internet/_reactor.js";
 import { ProcessDone, ProcessExitedAlready, ProcessTerminated } from "../../src/internet/error.js";
@@ -301,6 +302,23 @@ describe("spawnProcess", () => {
     spawn(proto, "sh", ["sh", "-c", "echo x"]);
     assert.ok((await within("processEnded", proto.ended)).check(ProcessDone));
     assert.ok(proto.events.includes("childConnectionLost 1"));
+  });
+
+  test("reactor.stop() lets our process exit without waiting for (or killing) its children", async () => {
+    const fixture = fileURLToPath(new URL("./fixtures/process-shutdown.ts", import.meta.url));
+    const root = fileURLToPath(new URL("../..", import.meta.url));
+    const proto = new Recorder();
+    spawn(proto, process.execPath, [process.execPath, "--import", "tsx", fixture], {
+      env: process.env,
+      path: root,
+    });
+    const reason = await within("the parent to exit", proto.ended, 15000);
+    assert.ok(reason.check(ProcessDone), proto.text(2));
+    const pid = Number(proto.text(1).trim());
+    assert.ok(pid > 0);
+    // The grandchild still runs: kill it ourselves.
+    assert.equal(process.kill(pid, 0), true);
+    process.kill(pid, "SIGKILL");
   });
 
   test("getHost and getPeer return a process address", () => {

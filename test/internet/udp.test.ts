@@ -116,6 +116,17 @@ describe("UDP port lifecycle", () => {
     assert.equal(port.connected, true);
   });
 
+  test("a datagram written before the port is bound is sent once it is", async () => {
+    const reactor = new NodeReactor();
+    const server = new Recorder();
+    const sp = track(reactor.listenUDP(0, server, "127.0.0.1") as UDPPort);
+    await within("server listening", sp.whenListening());
+    const cp = track(reactor.listenUDP(0, new Recorder(), "127.0.0.1") as UDPPort);
+    cp.write("early", ["127.0.0.1", sp.getHost().port]);
+    await server.waitFor(1);
+    assert.equal(server.received[0]![0].toString(), "early");
+  });
+
   test("stopListening closes the socket, calls doStop (stopProtocol) and fires its Deferred", async () => {
     const reactor = new NodeReactor();
     const proto = new Recorder();
