@@ -7,7 +7,7 @@ import { _installGlobalReactor } from "./_global.js";
 import { spawnProcess } from "./_process.js";
 import { connectTCP, listenTCP } from "./_tcp.js";
 import { connectSSL, listenSSL } from "./_tls.js";
-import { listenMulticast, listenUDP } from "./_udp.js";
+import { listenMulticast, listenUDP, type MulticastPort, type UDPPort } from "./_udp.js";
 import { connectUNIX, listenUNIX } from "./_unix.js";
 import { Deferred, DeferredList, maybeDeferred } from "./defer.js";
 import { DNSLookupError, ReactorAlreadyRunning, ReactorNotRunning } from "./error.js";
@@ -17,7 +17,6 @@ import type {
   IDatagramProtocol,
   IDelayedCall,
   IListeningPort,
-  IMulticastTransport,
   IProcessProtocol,
   IProcessTransport,
   IProtocolFactory,
@@ -29,7 +28,6 @@ import type {
   IReactorTime,
   IReactorUDP,
   IReactorUNIX,
-  IUDPTransport,
   ServerTLSOptions,
   SpawnProcessOptions,
   TLSContextOptions,
@@ -369,12 +367,7 @@ export class NodeReactor
   }
 
   /** Listens for UDP datagrams. */
-  listenUDP(
-    port: number,
-    protocol: IDatagramProtocol,
-    iface = "",
-    maxPacketSize = 8192,
-  ): IListeningPort & IUDPTransport {
+  listenUDP(port: number, protocol: IDatagramProtocol, iface = "", maxPacketSize = 8192): UDPPort {
     return listenUDP(this, port, protocol, iface, maxPacketSize);
   }
 
@@ -385,7 +378,7 @@ export class NodeReactor
     iface = "",
     maxPacketSize = 8192,
     listenMultiple = false,
-  ): IListeningPort & IMulticastTransport {
+  ): MulticastPort {
     return listenMulticast(this, port, protocol, iface, maxPacketSize, listenMultiple);
   }
 

@@ -1,10 +1,14 @@
 // twisted-ts/internet: the reactor, transports, protocols, Deferreds, task and endpoints.
 
+export { Process, ProcessAddress } from "./_process.js";
 export { type _ReactorResource, NodeReactor, reactor } from "./_reactor.js";
+export { MulticastJoinError, MulticastPort, UDPPort } from "./_udp.js";
 export { type IPAddress, IPv4Address, IPv6Address, ipAddress, UNIXAddress } from "./address.js";
 export * from "./defer.js";
 export * from "./error.js";
 export { Failure } from "./failure.js";
+export * as inotify from "./inotify.js";
+export { INotify } from "./inotify.js";
 export type * from "./interfaces.js";
 export {
   BaseProtocol,
@@ -18,6 +22,12 @@ export {
   ReconnectingClientFactory,
   ServerFactory,
 } from "./protocol.js";
+export {
+  PipeAddress,
+  StandardIO,
+  type StandardIOOptions,
+  type StandardIOReactor,
+} from "./stdio.js";
 export * from "./task.js";
 /** The task module as a namespace, for Twisted-style `task.LoopingCall`. */
 export * as task from "./task.js";
