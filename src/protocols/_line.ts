@@ -18,6 +18,11 @@ function straddlingBytes(
 ): number {
   const d = delimiter.length;
   if (d < 2) return 0;
+  if (d === 2) {
+    // The common case (CRLF), without allocating.
+    const last = partial[partial.length - 1] as Buffer;
+    return last[last.length - 1] === delimiter[0] && chunk[off] === delimiter[1] ? 1 : 0;
+  }
   const k = Math.min(d - 1, partialLength);
   const probe = Buffer.concat([_lastBytes(partial, k), chunk.subarray(off, off + d - 1)]);
   const i = probe.indexOf(delimiter);

@@ -484,6 +484,15 @@ async function tick(n = 5): Promise<void> {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
 }
 
+/** Waits (on real I/O) until `cond()` holds; fails after two seconds. */
+async function waitUntil(what: string, cond: () => boolean): Promise<void> {
+  const deadline = Date.now() + 2000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
 describe("FileSender", () => {
   async function withFile(content: Buffer, fn: (path: string) => Promise<void>): Promise<void> {
     const dir = await mkdtemp(join(tmpdir(), "twisted-ts-filesender-"));
@@ -530,15 +539,17 @@ describe("FileSender", () => {
         const sender = new FileSender();
         sender.CHUNK_SIZE = 1000;
         const d = sender.beginFileTransfer(fh, t);
-        await tick();
-        assert.equal(t.writes, 1);
         let done = false;
         d.addCallback(() => {
           done = true;
         });
+        await waitUntil("the first chunk", () => t.writes === 1);
+        await tick(20);
+        assert.equal(t.writes, 1);
         while (!done) {
           const before = t.writes;
           (t.producer as IProducer & IPushProducer).resumeProducing();
+          await waitUntil("the next chunk", () => done || t.writes > before);
           await tick();
           assert.ok(t.writes <= before + 1);
         }
@@ -552,7 +563,7 @@ describe("FileSender", () => {
   it("fails the transfer when the consumer calls stopProducing", async () => {
     const t = new SlowConsumer();
     const d = new FileSender().beginFileTransfer(Readable.from(["a", "b", "c"]), t);
-    await tick();
+    await waitUntil("the first chunk", () => t.writes === 1);
     (t.producer as IProducer).stopProducing();
     await assert.rejects(d.asPromise(), /stop producing/);
   });
@@ -560,6 +571,7 @@ describe("FileSender", () => {
   it("a cancelled transfer stops reading and unregisters the producer", async () => {
     const t = new SlowConsumer();
     const d = new FileSender().beginFileTransfer(Readable.from(["a", "b", "c"]), t);
+    await waitUntil("the first chunk", () => t.writes === 1);
     await tick();
     d.cancel();
     assert.equal(t.producer, null);
