@@ -1,0 +1,44 @@
+// twisted-ts/words: IRC — the message engine, client (IRCClient) and server, with IRCv3.
+
+export { type CaseMapping, IRCMap, ircEquals, ircLower } from "./_casemap.js";
+export {
+  type CTCPMessage,
+  ctcpDequote,
+  ctcpExtract,
+  ctcpQuote,
+  ctcpStringify,
+  X_DELIM,
+} from "./_ctcp.js";
+export {
+  escapeTagValue,
+  type FormatMessageOptions,
+  formatMessage,
+  type IRCMessage,
+  type IRCMessageInput,
+  IRCMessageParser,
+  type IRCMessageParserOptions,
+  type IRCParseEvent,
+  type LineMalformed,
+  type LineTooLong,
+  LocalProtocolError,
+  MAX_BODY_BYTES,
+  MAX_TAG_BYTES,
+  type MessageReceived,
+  type ParsedPrefix,
+  parseMessage,
+  parsePrefix,
+  RemoteProtocolError,
+  truncateUtf8,
+  unescapeTagValue,
+} from "./_irc_message.js";
+export {
+  type ChannelModes,
+  type PrefixModes,
+  paramModesOf,
+  parseChanModes,
+  parseLimitList,
+  parseModes,
+  parsePrefixFeature,
+  ServerSupportedFeatures,
+} from "./_isupport.js";
+export { NUMERICS, type NumericName, numericName } from "./_numerics.js";
