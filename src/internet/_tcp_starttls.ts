@@ -1,0 +1,70 @@
+// The TLS upgrade of a live socket (STARTTLS), for TCPTransport.startTLS.
+
+import type { Socket } from "node:net";
+import { isIP } from "node:net";
+import {
+  type ConnectionOptions,
+  createSecureContext,
+  type SecureContextOptions,
+  TLSSocket,
+  connect as tlsConnect,
+} from "node:tls";
+import type { TLSContextOptions } from "./interfaces.js";
+
+/** What the transport knows that the TLS options may leave out. @internal */
+export interface _UpgradeContext {
+  /** The side that accepted the connection: the default handshake side. */
+  isServer: boolean;
+  /** The host name connected to (clients), for SNI and the certificate name check. */
+  hostname: string | undefined;
+  /** Called once the handshake is done, with the reason when the peer is not accepted. */
+  onSecure(socket: TLSSocket, error: Error | null): void;
+}
+
+/**
+ * Wraps a connected `raw` socket in a `TLSSocket` and starts the handshake. Servers verify a
+ * client certificate only when asked (`requestCert` and `rejectUnauthorized`); clients verify
+ * the server unless `rejectUnauthorized` is false. Raises when the options are invalid (a bad
+ * key, say).
+ * @internal
+ */
+export function _upgradeToTLS(
+  raw: Socket,
+  options: TLSContextOptions,
+  context: _UpgradeContext,
+): TLSSocket {
+  const { isServer: side, ...rest } = options;
+  if (side ?? context.isServer) {
+    const rejectUnauthorized = rest.rejectUnauthorized ?? false;
+    const requestCert = rest.requestCert ?? false;
+    const socket = new TLSSocket(raw, {
+      ...(rest as ConnectionOptions),
+      isServer: true,
+      secureContext: createSecureContext(rest as SecureContextOptions),
+      requestCert,
+      rejectUnauthorized,
+    });
+    socket.once("secure", () => {
+      if (requestCert && rejectUnauthorized && !socket.authorized) {
+        const why = String(socket.authorizationError ?? "no certificate");
+        context.onSecure(socket, new Error(`Client certificate rejected: ${why}`));
+      } else {
+        context.onSecure(socket, null);
+      }
+    });
+    return socket;
+  }
+  const hostname = context.hostname;
+  const servername =
+    rest.servername ?? (hostname !== undefined && isIP(hostname) === 0 ? hostname : undefined);
+  const connectOptions: ConnectionOptions = {
+    ...(rest as ConnectionOptions),
+    socket: raw,
+    rejectUnauthorized: rest.rejectUnauthorized ?? true,
+  };
+  if (servername !== undefined) connectOptions.servername = servername;
+  if (hostname !== undefined) connectOptions.host = hostname;
+  const socket = tlsConnect(connectOptions);
+  socket.once("secureConnect", () => context.onSecure(socket, null));
+  return socket;
+}
