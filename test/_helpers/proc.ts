@@ -129,3 +129,21 @@ export function start(
 
 /** `npx tsx` for running the project's TypeScript programs. */
 export const TSX = [`${ROOT}node_modules/.bin/tsx`] as const;
+
+/** A TCP (or UDP) port that was free a moment ago on 127.0.0.1. */
+export async function freePort(kind: "tcp" | "udp" = "tcp"): Promise<number> {
+  if (kind === "udp") {
+    const dgram = await import("node:dgram");
+    const s = dgram.createSocket("udp4");
+    await new Promise<void>((resolve) => s.bind(0, "127.0.0.1", resolve));
+    const { port } = s.address();
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+    return port;
+  }
+  const net = await import("node:net");
+  const srv = net.createServer();
+  await new Promise<void>((resolve) => srv.listen(0, "127.0.0.1", resolve));
+  const { port } = srv.address() as { port: number };
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  return port;
+}
