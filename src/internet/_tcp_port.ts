@@ -4,7 +4,7 @@ import cluster from "node:cluster";
 import type { Server, Socket } from "node:net";
 import * as net from "node:net";
 import { getSystemErrorMap, getSystemErrorName } from "node:util";
-import { Logger } from "../logger/index.js";
+import { Logger, LogLevel } from "../logger/index.js";
 import type { NodeReactor } from "./_reactor.js";
 import { nameOf, TCPTransport } from "./_tcp_transport.js";
 import { type IPAddress, ipAddress } from "./address.js";
@@ -122,7 +122,7 @@ export abstract class StreamPort implements IListeningPort {
     this.connected = false;
     this.failure = error;
     this.reactor._untrack(this);
-    log.failure("Cannot listen: {error}", new Failure(error), undefined, {
+    log.failure("Cannot listen: {error}", new Failure(error), LogLevel.error, {
       error: error.message,
     });
     for (const d of this.waiters.splice(0)) d.errback(error);

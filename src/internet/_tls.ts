@@ -1,14 +1,114 @@
-// TLS ports and connectors over node:tls (stub: being written).
+// TLS ports and connectors over node:tls (reactor.listenSSL, reactor.connectSSL).
+
+import type { Server, Socket } from "node:net";
+import { isIP } from "node:net";
+import {
+  type ConnectionOptions,
+  createServer,
+  type TlsOptions,
+  connect as tlsConnect,
+} from "node:tls";
+import { Logger } from "../logger/index.js";
 import type { NodeReactor } from "./_reactor.js";
+import { TCPConnector } from "./_tcp_connector.js";
+import { TCPPort } from "./_tcp_port.js";
+import { connectErrorFromNode, SSLError } from "./error.js";
 import type {
   IClientFactory,
-  IConnector,
-  IListeningPort,
   IProtocolFactory,
   ServerTLSOptions,
   TLSContextOptions,
 } from "./interfaces.js";
 
+const log = new Logger("twisted-ts.internet.tls");
+
+/**
+ * A listening TLS port, as `reactor.listenSSL` returns. A connection is made (the protocol's
+ * `connectionMade`, then `handshakeCompleted` if it has one) once the handshake is done; a
+ * failed handshake is logged at debug level and that socket dropped. Client certificates are
+ * checked only with `requestCert` and `rejectUnauthorized: true`.
+ */
+export class TLSPort extends TCPPort {
+  protected override readonly connectionEvent: "connection" | "secureConnection" =
+    "secureConnection";
+  protected override readonly acceptsTLS: boolean = true;
+
+  constructor(
+    reactor: NodeReactor,
+    port: number,
+    factory: IProtocolFactory,
+    readonly options: ServerTLSOptions,
+    backlog: number,
+    iface: string,
+  ) {
+    super(reactor, port, factory, backlog, iface);
+  }
+
+  protected override createServer(): Server {
+    const { isServer: _, ...rest } = this.options;
+    const server = createServer({
+      ...(rest as TlsOptions),
+      rejectUnauthorized: rest.rejectUnauthorized ?? false,
+      allowHalfOpen: true,
+    });
+    server.on("tlsClientError", (err: Error, socket: Socket) => {
+      log.debug("TLS handshake with {peer} failed: {error}", {
+        peer: `${socket.remoteAddress}:${socket.remotePort}`,
+        error: err.message,
+      });
+      socket.destroy();
+    });
+    return server;
+  }
+}
+
+/**
+ * An outgoing TLS connection, as `reactor.connectSSL` returns. The server's certificate and
+ * name are verified unless `rejectUnauthorized` is false; SNI names the host unless it is an IP
+ * address. The connection is made once the handshake is done; a failed handshake or
+ * verification reaches `clientConnectionFailed` as `SSLError` (the TLS error as `cause`).
+ */
+export class TLSConnector extends TCPConnector {
+  protected override readonly connectEvent: "connect" | "secureConnect" = "secureConnect";
+  protected override readonly connectsTLS: boolean = true;
+
+  constructor(
+    reactor: NodeReactor,
+    host: string,
+    port: number,
+    factory: IClientFactory,
+    readonly options: TLSContextOptions,
+    timeout: number,
+    bindAddress: readonly [string, number] | undefined,
+  ) {
+    super(reactor, host, port, factory, timeout, bindAddress);
+  }
+
+  protected override makeSocket(): Socket {
+    const { isServer: _, ...rest } = this.options;
+    const options: ConnectionOptions = {
+      ...(rest as ConnectionOptions),
+      ...this.socketOptions(),
+      rejectUnauthorized: rest.rejectUnauthorized ?? true,
+    };
+    const servername = rest.servername ?? (isIP(this.host) === 0 ? this.host : undefined);
+    if (servername !== undefined) options.servername = servername;
+    return tlsConnect(options);
+  }
+
+  protected override connectError(err: unknown, tcpConnected: boolean): Error {
+    const error = connectErrorFromNode(err);
+    if (error instanceof SSLError || !tcpConnected) return error;
+    const message = err instanceof Error ? err.message : String(err);
+    return new SSLError(`TLS handshake failed: ${message}`, { cause: err });
+  }
+}
+
+/**
+ * Listens for TLS connections (`reactor.listenSSL`); `options` holds at least the PEM `key` and
+ * `cert`, and any other `node:tls` server option (`ca`, `requestCert`, `ALPNProtocols`,
+ * `minVersion`…). Raises `CannotListenError` as `listenTCP` does.
+ */
 export function listenSSL(
   reactor: NodeReactor,
   port: number,
@@ -16,10 +116,16 @@ export function listenSSL(
   contextFactory: ServerTLSOptions,
   backlog: number,
   iface: string,
-): IListeningPort {
-  throw new Error("Not implemented yet");
+): TLSPort {
+  const p = new TLSPort(reactor, port, factory, contextFactory, backlog, iface);
+  p.startListening();
+  return p;
 }
 
+/**
+ * Connects over TLS (`reactor.connectSSL`); `contextFactory` takes `node:tls` client options
+ * (`ca`, `servername`, `ALPNProtocols`, `rejectUnauthorized`, a client `key`/`cert`…).
+ */
 export function connectSSL(
   reactor: NodeReactor,
   host: string,
@@ -28,6 +134,8 @@ export function connectSSL(
   contextFactory: TLSContextOptions,
   timeout: number,
   bindAddress: readonly [string, number] | undefined,
-): IConnector {
-  throw new Error("Not implemented yet");
+): TLSConnector {
+  const c = new TLSConnector(reactor, host, port, factory, contextFactory, timeout, bindAddress);
+  c.connect();
+  return c;
 }
