@@ -1,0 +1,282 @@
+// Processes of the benchmarks: servers pinned to CPU 0, load generators pinned to CPU 1, RSS.
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import net from "node:net";
+import { availableParallelism } from "node:os";
+
+/** The CPU servers run on, and the CPU load generators run on (when the machine has two). */
+export const SERVER_CPU = 0;
+/** The CPU load generators run on. */
+export const LOAD_CPU = 1;
+
+/** The file-descriptor limit asked for (the hard limit is used when it is lower). */
+const NOFILE = 65536;
+
+/** True when there are at least two CPUs to pin servers and load generators apart. */
+export function canPin(): boolean {
+  return availableParallelism() >= 2;
+}
+
+function pinned(cpu: number, argv: readonly string[]): string[] {
+  return canPin() ? ["taskset", "-c", String(cpu), ...argv] : [...argv];
+}
+
+/** Keeps the last `max` characters written to it (a bounded tail of a child's output). */
+class Tail {
+  private text = "";
+  constructor(private readonly max = 4000) {}
+  push(chunk: Buffer | string): void {
+    this.text = (this.text + chunk.toString()).slice(-this.max);
+  }
+  toString(): string {
+    return this.text;
+  }
+}
+
+/** The last non-empty line of `text`, for an error message. */
+export function lastLine(text: string): string {
+  const lines = text.trim().split("\n");
+  return (lines[lines.length - 1] ?? "").trim();
+}
+
+/** Waits `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function portAccepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: "127.0.0.1" });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once("error", () => resolve(false));
+    server.listen({ port, host: "127.0.0.1", exclusive: true }, () => {
+      server.close(() => resolve(true));
+    });
+  });
+}
+
+let nextPort = 20000 + Math.floor(Math.random() * 4000);
+
+/**
+ * A free port below the ephemeral range (32768 and up on Linux), so that the thousands of client
+ * connections of a run never collide with a server's port. Each call gives a new port.
+ */
+export async function freePort(): Promise<number> {
+  for (let tries = 0; tries < 1000; tries++) {
+    const port = nextPort++;
+    if (nextPort >= 32000) nextPort = 20000;
+    if (await portFree(port)) return port;
+  }
+  throw new Error("Cannot find a free port between 20000 and 32000");
+}
+
+/** A server's resident memory from `/proc/<pid>/status`, in kB. */
+export interface Rss {
+  /** Current resident set size (VmRSS). */
+  rssKb: number;
+  /** Peak resident set size (VmHWM). */
+  hwmKb: number;
+}
+
+/** Reads VmRSS and VmHWM of process `pid`. */
+export function readRss(pid: number): Rss {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const field = (name: string): number => {
+    const m = new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status);
+    if (m === null) throw new Error(`Cannot read ${name} of process ${pid}`);
+    return Number(m[1]);
+  };
+  return { rssKb: field("VmRSS"), hwmKb: field("VmHWM") };
+}
+
+/** A server process under test, listening on 127.0.0.1:`port`. */
+export class ServerProcess {
+  private readonly out = new Tail();
+  private exited: { code: number | null; signal: string | null } | null = null;
+  private readonly exit: Promise<void>;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    /** The port it listens on. */
+    readonly port: number,
+  ) {
+    child.stdout?.on("data", (d: Buffer) => this.out.push(d));
+    child.stderr?.on("data", (d: Buffer) => this.out.push(d));
+    this.exit = new Promise((resolve) => {
+      child.once("exit", (code, signal) => {
+        this.exited = { code, signal };
+        resolve();
+      });
+    });
+  }
+
+  /**
+   * Starts `argv` (whose last argument is usually the port) on the server CPU with a raised
+   * file-descriptor limit, and waits until `port` accepts connections. Rejects with the
+   * server's last output line if it exits first or is not listening within `timeoutMs`.
+   */
+  static async start(
+    argv: readonly string[],
+    port: number,
+    options: { cwd: string; timeoutMs?: number; env?: NodeJS.ProcessEnv },
+  ): Promise<ServerProcess> {
+    // `exec` keeps the pid: the pid spawned is the server's own (its /proc/<pid>/status).
+    const script = `ulimit -n ${NOFILE} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"`;
+    const child = spawn("bash", ["-c", script, "bash", ...pinned(SERVER_CPU, argv)], {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const server = new ServerProcess(child, port);
+    const deadline = Date.now() + (options.timeoutMs ?? 20_000);
+    while (Date.now() < deadline) {
+      if (server.exited !== null) {
+        const why = lastLine(server.output()) || `exit status ${server.exited.code}`;
+        throw new Error(`Server exited before listening: ${why}`);
+      }
+      if (await portAccepts(port)) return server;
+      await sleep(50);
+    }
+    await server.stop();
+    throw new Error(`Server did not listen on port ${port} within the time allowed`);
+  }
+
+  /** The process id (the server itself, not a wrapper). */
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** True until the process has exited. */
+  get alive(): boolean {
+    return this.exited === null;
+  }
+
+  /** The tail of what it wrote to stdout and stderr. */
+  output(): string {
+    return this.out.toString();
+  }
+
+  /** Its resident memory now and at peak. */
+  rss(): Rss {
+    return readRss(this.pid);
+  }
+
+  /** Asks it to stop (SIGTERM), then kills it (SIGKILL) after `graceMs`. */
+  async stop(graceMs = 3000): Promise<void> {
+    if (this.exited !== null) return;
+    this.child.kill("SIGTERM");
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), graceMs);
+    await this.exit;
+    clearTimeout(timer);
+  }
+}
+
+/** What a finished load generator printed. */
+export interface LoadOutput {
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a load generator on the load CPU (or `cpu`) and resolves with its output; rejects when
+ * it fails (with its last stderr line) or runs longer than `timeoutMs` (it is killed).
+ */
+export function runLoad(
+  argv: readonly string[],
+  options: { cwd: string; timeoutMs: number; cpu?: number },
+): Promise<LoadOutput> {
+  const [cmd, ...args] = pinned(options.cpu ?? LOAD_CPU, argv);
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd!, args, { cwd: options.cwd, stdio: ["ignore", "pipe", "pipe"] });
+    const out = new Tail(1 << 20);
+    const err = new Tail();
+    child.stdout.on("data", (d: Buffer) => out.push(d));
+    child.stderr.on("data", (d: Buffer) => err.push(d));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, options.timeoutMs);
+    child.once("error", (e) => {
+      clearTimeout(timer);
+      reject(new Error(`Cannot run ${argv[0]}: ${e.message}`));
+    });
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      const stdout = out.toString();
+      const stderr = err.toString();
+      if (timedOut) reject(new Error(`${argv[0]} ran longer than ${options.timeoutMs} ms`));
+      else if (code !== 0) {
+        const why = lastLine(stderr) || `exit status ${code ?? signal}`;
+        reject(new Error(`${argv[0]} failed: ${why}`));
+      } else resolve({ stdout, stderr });
+    });
+  });
+}
+
+/** A load generator that holds its connections until released (tcpload idle). */
+export class HeldLoad {
+  private readonly exit: Promise<void>;
+  private code: number | null = null;
+  private readonly err = new Tail();
+
+  private constructor(private readonly child: ChildProcess) {
+    child.stderr?.on("data", (d: Buffer) => this.err.push(d));
+    this.exit = new Promise((resolve) =>
+      child.once("exit", (code) => {
+        this.code = code;
+        resolve();
+      }),
+    );
+  }
+
+  /**
+   * Starts `argv` on the load CPU and resolves with its first stdout line once printed (it is
+   * ready); rejects if it exits first or prints nothing within `timeoutMs`.
+   */
+  static start(
+    argv: readonly string[],
+    options: { cwd: string; timeoutMs: number },
+  ): Promise<{ load: HeldLoad; line: string }> {
+    const [cmd, ...args] = pinned(LOAD_CPU, argv);
+    const child = spawn(cmd!, args, { cwd: options.cwd, stdio: ["pipe", "pipe", "pipe"] });
+    const load = new HeldLoad(child);
+    return new Promise((resolve, reject) => {
+      let buffered = "";
+      const timer = setTimeout(() => {
+        load.release().catch(() => {});
+        reject(new Error(`${argv[0]} was not ready within ${options.timeoutMs} ms`));
+      }, options.timeoutMs);
+      child.stdout!.on("data", (d: Buffer) => {
+        buffered += d.toString();
+        const nl = buffered.indexOf("\n");
+        if (nl >= 0) {
+          clearTimeout(timer);
+          resolve({ load, line: buffered.slice(0, nl) });
+        }
+      });
+      load.exit.then(() => {
+        clearTimeout(timer);
+        reject(new Error(`${argv[0]} failed: ${lastLine(load.err.toString()) || load.code}`));
+      });
+    });
+  }
+
+  /** Lets it close its connections and exit (closes its stdin), killing it after 10 s. */
+  async release(): Promise<void> {
+    this.child.stdin?.end();
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), 10_000);
+    await this.exit;
+    clearTimeout(timer);
+  }
+}
