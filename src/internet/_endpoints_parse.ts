@@ -312,7 +312,8 @@ function parseFor(description: string, kind: "server" | "client", known: string[
   }
   const { args, kwargs } = parseDescription(description);
   const [rawType, rest] = splitType(description);
-  const type = args.length > 0 && !rawType.includes("=") ? (args[0] as string) : "";
+  // The first part must be positional: "port=80" has no type.
+  const type = parseDescription(rawType).args[0] ?? "";
   if (type === "") {
     throw new EndpointDescriptionError(`Missing endpoint type in "${description}"`, description);
   }
