@@ -16,6 +16,7 @@ const log = new Logger("twisted-ts.protocols.portforward");
 
 type FlowTransport = ITransport & {
   registerProducer(producer: IProducer, streaming: boolean): void;
+  unregisterProducer(): void;
 } & Partial<IPushProducer>;
 
 /**
@@ -26,12 +27,17 @@ type FlowTransport = ITransport & {
 export class Proxy extends Protocol {
   /** Logs a failed connection to the peer when true. */
   noisy = true;
-  /** The other side, once both are connected. */
+  /** The other side, while both are connected. */
   peer: Proxy | null = null;
+  /** True once paired with a peer. */
+  private paired = false;
+  /** True while this side's transport has the peer's transport registered as its producer. */
+  producerRegistered = false;
 
   /** Pairs this side with `peer`. */
   setPeer(peer: Proxy): void {
     this.peer = peer;
+    this.paired = true;
   }
 
   override dataReceived(data: Buffer): void {
@@ -41,12 +47,30 @@ export class Proxy extends Protocol {
   override connectionLost(reason: Failure): void {
     super.connectionLost(reason);
     const peer = this.peer;
+    this.peer = null;
     if (peer !== null) {
-      this.peer = null;
-      peer.transport?.loseConnection();
-    } else if (this.noisy) {
+      if (peer.peer === this) {
+        peer.peer = null;
+        peer.peerLost();
+      }
+    } else if (!this.paired && this.noisy) {
       log.info("Unable to connect to peer: {reason}", { reason: reason.getErrorMessage() });
     }
+  }
+
+  /**
+   * The other side is gone: its transport stops being this transport's producer (a transport
+   * does not close while a producer is registered), then this side closes after its pending
+   * writes.
+   */
+  peerLost(): void {
+    const t = this.transport as FlowTransport | null;
+    if (t === null) return;
+    if (this.producerRegistered) {
+      this.producerRegistered = false;
+      t.unregisterProducer();
+    }
+    t.loseConnection();
   }
 }
 
@@ -63,7 +87,9 @@ export class ProxyClient extends Proxy {
     const mine = this.tx as FlowTransport;
     const theirs = server.transport as FlowTransport;
     mine.registerProducer(theirs as IPushProducer, true);
+    this.producerRegistered = true;
     theirs.registerProducer(mine as IPushProducer, true);
+    server.producerRegistered = true;
     theirs.resumeProducing?.();
   }
 }
