@@ -113,9 +113,29 @@ export function canProduce(t: ITransport | null): t is ProducerTransport {
   return typeof p?.pauseProducing === "function" && typeof p.registerProducer === "function";
 }
 
-/** Half-closes `t` if it can, else closes it. */
+/** Unregisters `t`'s producer, if any: transports wait for it before closing. */
+function unregisterQuietly(t: ITransport): void {
+  if (!canProduce(t)) return;
+  try {
+    t.unregisterProducer();
+  } catch {
+    // None registered (any more).
+  }
+}
+
+/**
+ * Half-closes `t` (or closes it, if it cannot half-close) once the other side will write no
+ * more: that side stops being `t`'s producer, so that the EOF goes out at once.
+ */
 export function halfClose(t: ITransport): void {
+  unregisterQuietly(t);
   const w = (t as Partial<ProducerTransport>).loseWriteConnection;
   if (typeof w === "function") w.call(t);
   else t.loseConnection();
+}
+
+/** Closes `t` once the other side is gone (it stops being `t`'s producer first). */
+export function closeRelayed(t: ITransport): void {
+  unregisterQuietly(t);
+  t.loseConnection();
 }

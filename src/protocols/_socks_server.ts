@@ -13,6 +13,7 @@ import {
 } from "./_socks_auth.js";
 import {
   canProduce,
+  closeRelayed,
   halfClose,
   SOCKSConnectFactory,
   type SOCKSOutgoing,
@@ -447,7 +448,7 @@ export class SOCKSServer extends Protocol implements SOCKSRelayPeer {
   outgoingReadLost(): void {
     this.outgoingEOF = true;
     if (this.transport === null) return;
-    if (this.clientEOF) this.transport.loseConnection();
+    if (this.clientEOF) closeRelayed(this.transport);
     else halfClose(this.transport);
   }
 
@@ -455,15 +456,7 @@ export class SOCKSServer extends Protocol implements SOCKSRelayPeer {
   outgoingLost(reason: Failure): void {
     if (this.state !== "relaying") return;
     this.state = "closed";
-    const client = this.transport;
-    if (canProduce(client)) {
-      try {
-        client.unregisterProducer();
-      } catch {
-        // Already unregistered by the transport.
-      }
-    }
-    client?.loseConnection();
+    if (this.transport !== null) closeRelayed(this.transport);
   }
 
   /** The client half-closed: pass it on (once connected), or give up while negotiating. */
@@ -472,7 +465,7 @@ export class SOCKSServer extends Protocol implements SOCKSRelayPeer {
     if (this.state === "relaying") {
       const remote = this.outgoing?.transport;
       if (remote == null) return;
-      if (this.outgoingEOF) remote.loseConnection();
+      if (this.outgoingEOF) closeRelayed(remote);
       else halfClose(remote);
     } else if (this.state !== "checking" && this.state !== "connecting") {
       this.transport?.loseConnection();
@@ -517,16 +510,7 @@ export class SOCKSServer extends Protocol implements SOCKSRelayPeer {
       }
     }
     const remote = this.outgoing?.transport;
-    if (remote != null) {
-      if (canProduce(remote)) {
-        try {
-          remote.unregisterProducer();
-        } catch {
-          // Already unregistered by the transport.
-        }
-      }
-      remote.loseConnection();
-    }
+    if (remote != null) closeRelayed(remote);
     const logout = this.logout;
     this.logout = null;
     logout?.();

@@ -514,6 +514,7 @@ describe("SOCKS connection life", () => {
     const { remote, outgoing } = complete();
     proto.readConnectionLost();
     assert.equal(remote.writeDisconnecting, true);
+    assert.equal(remote.producer, null, "the client no longer holds back the remote's EOF");
     assert.equal(remote.disconnecting, false);
     outgoing.dataReceived(bytes("still talking"));
     assert.equal(client.value().toString().endsWith("still talking"), true);
