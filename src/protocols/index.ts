@@ -5,4 +5,5 @@ export * from "./haproxy.js";
 export * from "./loopback.js";
 export * from "./policies.js";
 export * from "./portforward.js";
+export * from "./socks.js";
 export * from "./wire.js";
