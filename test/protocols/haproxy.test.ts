@@ -504,3 +504,41 @@ describe("HAProxyWrappingFactory", () => {
     assert.deepEqual(inner.events, ["start", "stop"]);
   });
 });
+
+describe("HAProxyWrappingFactory on a real reactor", () => {
+  it("serves a real connection with the client address from the header", async () => {
+    const { NodeReactor } = await import("../../src/internet/_reactor.js");
+    const { Socket } = await import("node:net");
+    const reactor = new NodeReactor();
+    const running = reactor.run({ installSignalHandlers: false });
+    class SayPeer extends Protocol {
+      override dataReceived(data: Buffer): void {
+        const peer = this.transport!.getPeer() as IPv4Address;
+        this.transport!.write(`${peer.host}:${peer.port} said ${data.toString()}`);
+        this.transport!.loseConnection();
+      }
+    }
+    const port = reactor.listenTCP(
+      0,
+      new HAProxyWrappingFactory(Factory.forProtocol(SayPeer)),
+      50,
+      "127.0.0.1",
+    );
+    try {
+      const socket = new Socket();
+      await new Promise<void>((r) =>
+        socket.connect((port.getHost() as IPv4Address).port, "127.0.0.1", r),
+      );
+      const chunks: Buffer[] = [];
+      const done = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+      socket.on("data", (d) => chunks.push(d));
+      socket.write(Buffer.concat([V2_TCP4, ascii("hi")]));
+      await done;
+      assert.equal(Buffer.concat(chunks).toString(), "203.0.113.7:56324 said hi");
+    } finally {
+      await port.stopListening();
+      reactor.stop();
+      await running;
+    }
+  });
+});
