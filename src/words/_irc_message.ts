@@ -315,7 +315,8 @@ export function formatMessage(msg: IRCMessageInput, options: FormatMessageOption
       const room = options.maxBodyBytes - 2 - used - 2;
       if (room < 0) throw new LocalProtocolError("Cannot send message: too long");
       const cut = truncateUtf8(b, room);
-      parts.push(Buffer.from(" :"), cut);
+      const colon = cut.length === 0 || cut[0] === 0x3a || cut.includes(0x20);
+      parts.push(Buffer.from(colon ? " :" : " "), cut);
     } else {
       parts.push(Buffer.from(needsColon ? " :" : " "), b);
     }
