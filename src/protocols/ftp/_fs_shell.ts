@@ -1,0 +1,412 @@
+// FTPShell: a shell over a directory of the file system, which no path can leave.
+
+import type { WriteStream } from "node:fs";
+import { constants, type Stats } from "node:fs";
+import {
+  chmod,
+  type FileHandle,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  readlink,
+  realpath,
+  rename,
+  rmdir,
+  stat,
+  unlink,
+} from "node:fs/promises";
+import { join, sep } from "node:path";
+import { Deferred } from "../../internet/defer.js";
+import type { IConsumer, IProducer, IPushProducer } from "../../internet/interfaces.js";
+import { FileSender } from "../basic.js";
+import {
+  AnonUserDeniedError,
+  DirectoryNotEmptyError,
+  FileExistsError,
+  FileNotFoundError,
+  FTPCmdError,
+  IsADirectoryError,
+  IsNotADirectoryError,
+  LocalActionError,
+  PermissionDeniedError,
+} from "./_errors.js";
+import {
+  displayPath,
+  type FTPFileInfo,
+  type FTPPath,
+  type IFTPShell,
+  type IReadFile,
+  type IWriteFile,
+  type OpenForWritingOptions,
+} from "./_shell.js";
+
+/** Options of {@link FTPShell}. */
+export interface FTPShellOptions {
+  /** Refuse every change (the anonymous shell). Default false. */
+  readOnly?: boolean;
+}
+
+/** Turns a Node file-system error into the FTP error for `path`. */
+function ftpError(e: unknown, path: FTPPath): Error {
+  if (e instanceof FTPCmdError) return e;
+  const shown = displayPath(path);
+  switch ((e as { code?: string }).code) {
+    case "ENOENT":
+      return new FileNotFoundError(shown, { cause: e });
+    case "EACCES":
+    case "EPERM":
+    case "EROFS":
+      return new PermissionDeniedError(shown, { cause: e });
+    case "ENOTDIR":
+      return new IsNotADirectoryError(shown, { cause: e });
+    case "EISDIR":
+      return new IsADirectoryError(shown, { cause: e });
+    case "EEXIST":
+      return new FileExistsError(shown, { cause: e });
+    case "ENOTEMPTY":
+      return new DirectoryNotEmptyError(shown, { cause: e });
+    case "ELOOP":
+    case "EXDEV":
+      return new PermissionDeniedError(shown, { cause: e });
+    default: {
+      const err = new LocalActionError(`${shown}: ${(e as Error)?.message ?? String(e)}`, {
+        cause: e,
+      });
+      return err;
+    }
+  }
+}
+
+function typeOf(s: Stats): FTPFileInfo["type"] {
+  if (s.isFile()) return "file";
+  if (s.isDirectory()) return "dir";
+  if (s.isSymbolicLink()) return "link";
+  return "other";
+}
+
+function infoOf(name: string, s: Stats, target?: string): FTPFileInfo {
+  const info: FTPFileInfo = {
+    name,
+    type: typeOf(s),
+    size: s.size,
+    modified: Math.floor(s.mtimeMs / 1000),
+    permissions: s.mode & 0o7777,
+    hardlinks: s.nlink,
+    owner: String(s.uid),
+    group: String(s.gid),
+  };
+  return target === undefined ? info : { ...info, target };
+}
+
+/**
+ * A shell over the directory `root` of the file system (Twisted's `FTPShell`). Every path is
+ * resolved under `root`; a symbolic link is followed only when its target, fully resolved,
+ * lies inside `root` too, so neither `..`, absolute paths nor links reach anything outside.
+ * File names may contain spaces and any UTF-8. Reads stream with back-pressure; writes pause
+ * the upload while the disk catches up, so memory use stays constant whatever the size.
+ *
+ * @example
+ * ```ts
+ * const shell = new FTPShell("/srv/ftp/alice");
+ * const entries = await shell.list(["pub"]);
+ * ```
+ */
+export class FTPShell implements IFTPShell {
+  /** Whether changes are allowed. */
+  readonly writable: boolean;
+  private rootReal: Promise<string> | null = null;
+
+  constructor(
+    /** The directory this shell is confined to. */
+    readonly root: string,
+    options: FTPShellOptions = {},
+  ) {
+    this.writable = !options.readOnly;
+  }
+
+  private realRoot(): Promise<string> {
+    this.rootReal ??= realpath(this.root);
+    return this.rootReal;
+  }
+
+  private inside(rootReal: string, real: string): boolean {
+    return real === rootReal || real.startsWith(rootReal.endsWith(sep) ? rootReal : rootReal + sep);
+  }
+
+  /** The real path of an existing `path`, checked to lie inside the root. */
+  private async resolveExisting(path: FTPPath): Promise<string> {
+    const rootReal = await this.realRoot();
+    let real: string;
+    try {
+      real = await realpath(join(rootReal, ...path));
+    } catch (e) {
+      throw ftpError(e, path);
+    }
+    if (!this.inside(rootReal, real)) throw new PermissionDeniedError(displayPath(path));
+    return real;
+  }
+
+  /**
+   * Where a new entry `path` goes: its parent's real path (inside the root) joined with its
+   * name. An existing link in its place is only used if it leads inside the root.
+   */
+  private async resolveNew(path: FTPPath): Promise<string> {
+    if (path.length === 0) throw new PermissionDeniedError("/");
+    const parent = await this.resolveExisting(path.slice(0, -1));
+    const target = join(parent, path[path.length - 1]!);
+    let s: Stats | null = null;
+    try {
+      s = await lstat(target);
+    } catch {
+      // Nothing there yet.
+    }
+    if (s?.isSymbolicLink()) return this.resolveExisting(path);
+    return target;
+  }
+
+  private checkWritable(): void {
+    if (!this.writable) throw new AnonUserDeniedError();
+  }
+
+  async makeDirectory(path: FTPPath): Promise<void> {
+    this.checkWritable();
+    const target = await this.resolveNew(path);
+    try {
+      await mkdir(target);
+    } catch (e) {
+      throw ftpError(e, path);
+    }
+  }
+
+  async removeDirectory(path: FTPPath): Promise<void> {
+    this.checkWritable();
+    if (path.length === 0) throw new PermissionDeniedError("/");
+    const target = await this.resolveNew(path);
+    try {
+      await rmdir(target);
+    } catch (e) {
+      throw ftpError(e, path);
+    }
+  }
+
+  async removeFile(path: FTPPath): Promise<void> {
+    this.checkWritable();
+    // The entry itself (a link is removed, never its target).
+    const rootReal = await this.realRoot();
+    const parent = await this.resolveExisting(path.slice(0, -1));
+    const target = join(parent, path[path.length - 1] ?? "");
+    if (!this.inside(rootReal, target) || target === rootReal)
+      throw new PermissionDeniedError(displayPath(path));
+    try {
+      const s = await lstat(target);
+      if (s.isDirectory()) throw new IsADirectoryError(displayPath(path));
+      await unlink(target);
+    } catch (e) {
+      throw ftpError(e, path);
+    }
+  }
+
+  async rename(fromPath: FTPPath, toPath: FTPPath): Promise<void> {
+    this.checkWritable();
+    if (fromPath.length === 0) throw new PermissionDeniedError("/");
+    const fromParent = await this.resolveExisting(fromPath.slice(0, -1));
+    const from = join(fromParent, fromPath[fromPath.length - 1]!);
+    const to = await this.resolveNew(toPath);
+    try {
+      await lstat(from);
+      await rename(from, to);
+    } catch (e) {
+      throw ftpError(e, fromPath);
+    }
+  }
+
+  async access(path: FTPPath): Promise<void> {
+    const real = await this.resolveExisting(path);
+    let s: Stats;
+    try {
+      s = await stat(real);
+    } catch (e) {
+      throw ftpError(e, path);
+    }
+    if (!s.isDirectory()) throw new IsNotADirectoryError(displayPath(path));
+  }
+
+  async stat(path: FTPPath): Promise<FTPFileInfo> {
+    const real = await this.resolveExisting(path);
+    try {
+      return infoOf(path[path.length - 1] ?? "", await stat(real));
+    } catch (e) {
+      throw ftpError(e, path);
+    }
+  }
+
+  async list(path: FTPPath): Promise<FTPFileInfo[]> {
+    const real = await this.resolveExisting(path);
+    try {
+      const s = await stat(real);
+      if (!s.isDirectory()) return [infoOf(path[path.length - 1] ?? "", s)];
+      const names = (await readdir(real)).sort();
+      const out: FTPFileInfo[] = [];
+      for (const name of names) {
+        const full = join(real, name);
+        try {
+          const ls = await lstat(full);
+          out.push(infoOf(name, ls, ls.isSymbolicLink() ? await readlink(full) : undefined));
+        } catch {
+          // Removed meanwhile: leave it out.
+        }
+      }
+      return out;
+    } catch (e) {
+      throw ftpError(e, path);
+    }
+  }
+
+  async openForReading(path: FTPPath, offset = 0): Promise<IReadFile> {
+    const real = await this.resolveExisting(path);
+    let fh: FileHandle;
+    try {
+      fh = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW);
+    } catch (e) {
+      throw ftpError(e, path);
+    }
+    try {
+      const s = await fh.stat();
+      if (s.isDirectory()) throw new IsADirectoryError(displayPath(path));
+      if (!s.isFile()) throw new PermissionDeniedError(displayPath(path));
+      return new FileReader(fh, offset, Math.max(0, s.size - offset));
+    } catch (e) {
+      await fh.close().catch(() => undefined);
+      throw ftpError(e, path);
+    }
+  }
+
+  async openForWriting(path: FTPPath, options: OpenForWritingOptions = {}): Promise<IWriteFile> {
+    this.checkWritable();
+    const target = await this.resolveNew(path);
+    const offset = options.offset ?? 0;
+    let flags = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW;
+    if (options.exclusive) flags |= constants.O_EXCL;
+    if (options.append) flags |= constants.O_APPEND;
+    else if (offset === 0) flags |= constants.O_TRUNC;
+    let fh: FileHandle;
+    try {
+      fh = await open(target, flags, 0o644);
+    } catch (e) {
+      throw ftpError(e, path);
+    }
+    try {
+      const s = await fh.stat();
+      if (!s.isFile()) throw new PermissionDeniedError(displayPath(path));
+      if (!options.append && offset > 0) await fh.truncate(offset);
+      return new FileWriter(fh, options.append ? undefined : offset);
+    } catch (e) {
+      await fh.close().catch(() => undefined);
+      throw ftpError(e, path);
+    }
+  }
+
+  async setPermissions(path: FTPPath, mode: number): Promise<void> {
+    this.checkWritable();
+    const real = await this.resolveExisting(path);
+    try {
+      await chmod(real, mode & 0o777);
+    } catch (e) {
+      throw ftpError(e, path);
+    }
+  }
+}
+
+/** A file of the file system opened for reading: streamed through a `FileSender`. */
+class FileReader implements IReadFile {
+  private closed = false;
+  constructor(
+    private readonly fh: FileHandle,
+    private readonly offset: number,
+    readonly size: number,
+  ) {}
+
+  send(consumer: IConsumer): Deferred<void> {
+    const stream = this.fh.createReadStream({
+      start: this.offset,
+      highWaterMark: 256 * 1024,
+      autoClose: false,
+    });
+    const sent = new FileSender().beginFileTransfer(stream, consumer);
+    const done = async (): Promise<void> => {
+      try {
+        await sent;
+      } finally {
+        stream.destroy();
+        await this.close();
+      }
+    };
+    return Deferred.fromPromise(done());
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.fh.close();
+  }
+}
+
+/** A file of the file system opened for writing, with back-pressure on the upload. */
+class FileWriter implements IWriteFile {
+  private readonly stream: WriteStream;
+  private producer: IProducer | null = null;
+  private paused = false;
+  private error: unknown = null;
+  private closing: Promise<void> | null = null;
+
+  constructor(
+    private readonly fh: FileHandle,
+    start: number | undefined,
+  ) {
+    const options = { highWaterMark: 1 << 20, autoClose: false };
+    this.stream = fh.createWriteStream(start === undefined ? options : { ...options, start });
+    this.stream.on("drain", () => {
+      if (this.paused && this.producer !== null) {
+        this.paused = false;
+        (this.producer as IPushProducer).resumeProducing();
+      }
+    });
+    this.stream.on("error", (e) => {
+      this.error ??= e;
+      this.producer?.stopProducing();
+    });
+  }
+
+  receive(): Promise<IConsumer> {
+    const writer = this;
+    return Promise.resolve({
+      registerProducer(producer: IProducer, streaming: boolean): void {
+        writer.producer = producer;
+        if (!streaming) (producer as IPushProducer).resumeProducing();
+      },
+      unregisterProducer(): void {
+        writer.producer = null;
+      },
+      write(data: Uint8Array | string): void {
+        if (writer.closing !== null || writer.error !== null) return;
+        if (!writer.stream.write(data) && writer.producer !== null && !writer.paused) {
+          writer.paused = true;
+          (writer.producer as IPushProducer).pauseProducing();
+        }
+      },
+    });
+  }
+
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve, reject) => {
+      this.stream.end(() => {
+        this.fh.close().then(
+          () => (this.error === null ? resolve() : reject(this.error)),
+          (e: unknown) => reject(this.error ?? e),
+        );
+      });
+    });
+    return this.closing;
+  }
+}
