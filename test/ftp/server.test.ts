@@ -5,6 +5,7 @@ import { describe, it } from "node:test";
 import { IPv4Address } from "../../src/internet/address.js";
 import { ConnectionLost } from "../../src/internet/error.js";
 import { Failure } from "../../src/internet/failure.js";
+import type { Protocol } from "../../src/internet/protocol.js";
 import { type MemoryDirectory, MemoryFile } from "../../src/protocols/ftp/index.js";
 import type {
   MemoryListeningPort,
@@ -319,7 +320,7 @@ describe("FTP server: transfers", () => {
     await settle();
     const [host, port] = h.reactor.tcpClients.at(-1)!;
     assert.deepEqual([host, port], [CLIENT.host, 5000]);
-    const proto = h.reactor.completeConnection(-1)!;
+    const proto = h.reactor.completeConnection<Protocol>(-1)!;
     await settle();
     const transport = proto.transport as StringTransportWithDisconnection;
     assert.equal(transport.value().toString(), "data");
