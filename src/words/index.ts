@@ -42,3 +42,25 @@ export {
   ServerSupportedFeatures,
 } from "./_isupport.js";
 export { NUMERICS, type NumericName, numericName } from "./_numerics.js";
+export {
+  IRCBot,
+  type IRCBotOptions,
+  type IRCFloodOptions,
+  IRCServer,
+  type IRCServerHooks,
+  type IRCServerOptions,
+  type WhowasEntry,
+} from "./_server.js";
+export { COMMANDS, type IRCCommandSpec } from "./_server_commands.js";
+export { IRCServerFactory, IRCServerProtocol } from "./_server_protocol.js";
+export { IIRCUser, type IRCAvatar, ircRealm } from "./_server_register.js";
+export {
+  type IRCBan,
+  IRCChannel,
+  IRCUser,
+  type IRCUserConnection,
+  matchMask,
+  normalizeMask,
+  validChannel,
+  validNick,
+} from "./_server_state.js";

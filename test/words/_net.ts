@@ -67,6 +67,8 @@ export class Net {
       hostname: "irc.test",
       network: "TestNet",
       clock: this.clock,
+      // Tests send bursts: flood control is generous unless a test sets its own.
+      flood: { burst: 1000 },
       ...options,
     });
     this.factory = new IRCServerFactory(this.server);
@@ -105,10 +107,14 @@ export class Net {
     this.flush();
   }
 
-  /** Connects and registers a raw client as `nick`, discarding the welcome burst. */
+  /**
+   * Connects and registers a raw client as `nick` (sending `extra` lines first, and `CAP END`
+   * after a CAP line), discarding the welcome burst.
+   */
   user(nick: string, ...extra: string[]): RawClient {
     const [c] = this.connect();
-    c.send(...extra, `NICK ${nick}`, `USER ${nick} 0 * :Real ${nick}`);
+    const end = extra.some((l) => l.startsWith("CAP ")) ? ["CAP END"] : [];
+    c.send(...extra, `NICK ${nick}`, `USER ${nick} 0 * :Real ${nick}`, ...end);
     this.flush();
     const got = c.take();
     if (!got.some((l) => l.includes(` 001 ${nick} `))) {
