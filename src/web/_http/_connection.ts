@@ -16,6 +16,15 @@ import {
 import { ReceiveBuffer } from "./_buffer.js";
 import { LocalProtocolError, RemoteProtocolError } from "./_errors.js";
 import {
+  type ConnectionClosed,
+  type HTTPEvent,
+  type HTTPVersion,
+  NEED_DATA,
+  PAUSED,
+  type RequestHead,
+  type ResponseHead,
+} from "./_events.js";
+import {
   contentLength,
   DEFAULT_LIMITS,
   type Framing,
@@ -31,87 +40,24 @@ import {
 import { ConnectionState, type Role, type State, type Step } from "./_states.js";
 import { reasonPhrase } from "./_status.js";
 
-/** `nextEvent()`: more bytes are needed before the next event. */
-export const NEED_DATA = "NEED_DATA";
-/** `nextEvent()`: nothing more is read until `startNextCycle()` (or a protocol switch). */
-export const PAUSED = "PAUSED";
-
-/** An HTTP version this engine speaks. */
-export type HTTPVersion = "1.0" | "1.1";
-
-/** The head of a request was received (server role). */
-export interface RequestReceived {
-  type: "RequestReceived";
-  method: string;
-  /** The request target as sent: `/path?query`, `http://host/…`, `host:port` or `*`. */
-  target: string;
-  version: HTTPVersion;
-  headers: Headers;
-}
-
-/** A 1xx response was received (client role). */
-export interface InformationalResponseReceived {
-  type: "InformationalResponseReceived";
-  status: number;
-  reason: string;
-  version: HTTPVersion;
-  headers: Headers;
-}
-
-/** The head of a final response was received (client role). */
-export interface ResponseReceived {
-  type: "ResponseReceived";
-  status: number;
-  reason: string;
-  version: HTTPVersion;
-  headers: Headers;
-}
-
-/** Part of a body was received (a view of the received bytes, not copied). */
-export interface DataReceived {
-  type: "DataReceived";
-  data: Buffer;
-}
-
-/** The message (request or response) ended; `trailers` of a chunked body, or `null`. */
-export interface MessageEnded {
-  type: "MessageEnded";
-  trailers: Headers | null;
-}
-
-/** The peer closed its side of the connection. */
-export interface ConnectionClosed {
-  type: "ConnectionClosed";
-}
-
-/** What `nextEvent()` reports. */
-export type HTTPEvent =
-  | RequestReceived
-  | InformationalResponseReceived
-  | ResponseReceived
-  | DataReceived
-  | MessageEnded
-  | ConnectionClosed;
-
-/** A request to send (client role). */
-export interface RequestHead {
-  method: string;
-  target: string;
-  headers: Headers;
-  /** Default `"1.1"`. */
-  version?: HTTPVersion;
-}
-
-/** A response to send (server role). */
-export interface ResponseHead {
-  status: number;
-  /** Default: the standard phrase of `status`. */
-  reason?: string;
-  headers: Headers;
-}
-
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const TARGET = /^[\x21-\x7e]+$/;
+
+export {
+  type ConnectionClosed,
+  type DataReceived,
+  type HTTPEvent,
+  type HTTPVersion,
+  type InformationalResponseReceived,
+  type MessageEnded,
+  NEED_DATA,
+  PAUSED,
+  type RequestHead,
+  type RequestReceived,
+  type ResponseHead,
+  type ResponseReceived,
+} from "./_events.js";
+
 const CLOSED_EVENT: ConnectionClosed = Object.freeze({ type: "ConnectionClosed" });
 
 /**
@@ -621,6 +567,16 @@ export class HTTP11Connection {
   /** Records that our side failed (e.g. we could not finish a response): state `ERROR`. */
   sendFailed(): void {
     this.cs.error(this.ourRole);
+  }
+
+  /**
+   * Records that the peer failed in a way the engine cannot see (e.g. it was too slow): its
+   * state becomes `ERROR`, and `nextEvent()` throws `error` from now on. A server may still
+   * answer with an error response.
+   */
+  receiveFailed(error: RemoteProtocolError): void {
+    this.remoteError = error;
+    this.cs.error(this.theirRole);
   }
 
   /** Starts the next request/response cycle; both sides must be `DONE`. */

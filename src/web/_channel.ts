@@ -1,0 +1,433 @@
+// HTTPChannel: the thin protocol adapter between a transport and the HTTP/1.1 engine, serving Requests.
+
+import { Failure } from "../internet/failure.js";
+import type {
+  IDelayedCall,
+  IProducer,
+  IProtocol,
+  IPushProducer,
+  ITCPTransport,
+} from "../internet/interfaces.js";
+import { Protocol } from "../internet/protocol.js";
+import { Logger } from "../logger/index.js";
+import type { IContentStore } from "./_content.js";
+import { Headers } from "./_headers.js";
+import { HTTP11Connection, type HTTPEvent, NEED_DATA, PAUSED } from "./_http/_connection.js";
+import { LocalProtocolError, RemoteProtocolError } from "./_http/_errors.js";
+import type { HTTPLimits } from "./_http/_parse.js";
+import { reasonPhrase } from "./_http/_status.js";
+import type { IRequestChannel, IRequestSite, Request } from "./_request.js";
+import { datetimeToString } from "./_request_util.js";
+import { errorPageHTML } from "./_resource.js";
+
+const log = new Logger("twisted-ts.web.http");
+
+/** What a channel needs from its site. `Site` implements it. */
+export interface IChannelSite extends IRequestSite {
+  /** Seconds of silence (waiting for a request or for body bytes) before closing; `null` never. */
+  readonly timeout: number | null;
+  /** Seconds to receive a whole request head before 408; `null` never. */
+  readonly headerTimeout: number | null;
+  readonly limits: Partial<HTTPLimits>;
+  readonly contentStore: IContentStore;
+  /** Makes the request object of each request. */
+  requestFactory(channel: HTTPChannel): Request;
+  /** The largest body accepted for `request` (before it is traversed). */
+  maxBodySizeFor(request: Request): number;
+}
+
+/**
+ * The server side of an HTTP/1.1 connection: feeds bytes to an `HTTP11Connection`, makes a
+ * `Request` for each request, writes responses in order (pipelined requests wait), enforces the
+ * timeouts on the site's clock, answers protocol errors with their status and closes.
+ *
+ * It is the transport's streaming producer and passes pause/resume on to the producer a
+ * request registered, so a slow client slows the response down instead of filling memory.
+ * `Site.buildProtocol` makes channels; you rarely touch one directly.
+ */
+export class HTTPChannel extends Protocol implements IPushProducer, IRequestChannel {
+  /** The site (set by `Site.buildProtocol`). */
+  site!: IChannelSite;
+  /** The request being served, if any. */
+  request: Request | null = null;
+  private conn: HTTP11Connection | null = null;
+  private idleTimer: IDelayedCall | null = null;
+  private headerTimer: IDelayedCall | null = null;
+  private blockedTimer: IDelayedCall | null = null;
+  private pullCall: IDelayedCall | null = null;
+  private producer: IProducer | null = null;
+  private producerStreaming = false;
+  private writePaused = false;
+  private readPaused = false;
+  private registered = false;
+  private closing = false;
+  private processing = false;
+  private upgraded: IProtocol | null = null;
+
+  override connectionMade(): void {
+    this.conn = new HTTP11Connection("server", this.site.limits);
+    const t = this.transport as Partial<ITCPTransport>;
+    if (typeof t.registerProducer === "function") {
+      t.registerProducer(this, true);
+      this.registered = true;
+    }
+    this.armIdle();
+  }
+
+  override dataReceived(data: Buffer): void {
+    if (this.upgraded !== null) {
+      this.upgraded.dataReceived(data);
+      return;
+    }
+    if (this.closing || this.conn === null) return;
+    this.conn.receiveData(data);
+    if (this.idleTimer?.active()) this.idleTimer.reset(this.site.timeout as number);
+    this.process();
+  }
+
+  override connectionLost(reason: Failure): void {
+    super.connectionLost(reason);
+    this.cancelTimers();
+    this.closing = true;
+    if (this.upgraded !== null) {
+      this.upgraded.connectionLost(reason);
+      return;
+    }
+    const request = this.request;
+    this.request = null;
+    this.producer = null;
+    request?._connectionLost(reason);
+  }
+
+  // Events ---------------------------------------------------------------------------------------
+
+  /** Takes events from the engine until it needs data or waits for a response. */
+  private process(): void {
+    if (this.processing) return;
+    this.processing = true;
+    try {
+      while (!this.closing && this.conn !== null && this.upgraded === null) {
+        let ev: HTTPEvent | typeof NEED_DATA | typeof PAUSED;
+        try {
+          ev = this.conn.nextEvent();
+        } catch (e) {
+          if (!(e instanceof RemoteProtocolError)) throw e;
+          this.protocolError(e);
+          return;
+        }
+        if (ev === NEED_DATA) {
+          this.needData();
+          return;
+        }
+        if (ev === PAUSED) {
+          // Pipelined requests wait in the engine; stop reading if too many pile up.
+          if (this.conn.bufferedLength > this.pipelineLimit() && !this.readPaused) {
+            this.readPaused = true;
+            (this.transport as Partial<ITCPTransport>).pauseProducing?.();
+          }
+          return;
+        }
+        this.handle(ev);
+      }
+    } finally {
+      this.processing = false;
+    }
+  }
+
+  private pipelineLimit(): number {
+    return 4 * (this.conn?.limits.maxHeaderSize ?? 16384);
+  }
+
+  private needData(): void {
+    const conn = this.conn as HTTP11Connection;
+    if (conn.theyAreWaitingFor100Continue && conn.ourState === "SEND_RESPONSE") {
+      this.transport?.writeSequence(conn.sendInformationalResponse({ status: 100 }));
+    }
+    if (conn.theirState === "IDLE" && conn.bufferedLength > 0 && this.headerTimer === null) {
+      const t = this.site.headerTimeout;
+      if (t !== null)
+        this.headerTimer = this.site.reactor.callLater(t, () => this.timedOut("header"));
+    }
+  }
+
+  private handle(ev: HTTPEvent): void {
+    switch (ev.type) {
+      case "RequestReceived": {
+        this.headerTimer?.cancel();
+        this.headerTimer = null;
+        const expect = ev.headers.getHeader("expect");
+        if (expect !== null && expect.toLowerCase() !== "100-continue") {
+          const error = new RemoteProtocolError(`Unsupported expectation: ${expect}`, 417);
+          (this.conn as HTTP11Connection).receiveFailed(error);
+          this.protocolError(error);
+          return;
+        }
+        const request = this.site.requestFactory(this);
+        request._gotHead(ev.method, ev.target, ev.version, ev.headers);
+        this.request = request;
+        const conn = this.conn as HTTP11Connection;
+        conn.setMaxBodySize(this.site.maxBodySizeFor(request));
+        const cl = Number(ev.headers.getHeader("content-length") ?? Number.NaN);
+        request.content = this.site.contentStore.create(Number.isFinite(cl) ? cl : null);
+        return;
+      }
+      case "DataReceived":
+        if (this.request !== null && !this.request.finished) this.request.content.write(ev.data);
+        return;
+      case "MessageEnded": {
+        const request = this.request;
+        // The response is being made now: silence is no longer the client's fault.
+        this.cancelIdle();
+        if (request === null || request.finished) {
+          this.responseDone();
+          return;
+        }
+        request._bodyReceived();
+        return;
+      }
+      case "ConnectionClosed":
+        this.closeConnection();
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Answers a protocol error with its status (if no response has started) and closes. */
+  private protocolError(e: RemoteProtocolError): void {
+    log.info("Bad request from {peer}: {error}", {
+      peer: String(this.transport?.getPeer()),
+      error: e.message,
+    });
+    const conn = this.conn as HTTP11Connection;
+    const request = this.request;
+    this.request = null;
+    if (request !== null && !request.finished) request._connectionLost(new Failure(e));
+    if (conn.ourState === "IDLE" || conn.ourState === "SEND_RESPONSE")
+      this.sendErrorPage(e.status, e.message);
+    this.closeConnection();
+  }
+
+  private sendErrorPage(status: number, detail: string): void {
+    const conn = this.conn as HTTP11Connection;
+    const body = Buffer.from(errorPageHTML(status, reasonPhrase(status), detail), "utf8");
+    const headers = new Headers({
+      Date: datetimeToString(this.site.reactor.seconds()),
+      "Content-Type": "text/html; charset=utf-8",
+      "Content-Length": String(body.length),
+      Connection: "close",
+    });
+    try {
+      this.transport?.writeSequence([
+        ...conn.sendResponse({ status, headers }),
+        ...conn.sendData(body),
+        ...conn.sendEndOfMessage(),
+      ]);
+    } catch (err) {
+      if (!(err instanceof LocalProtocolError)) throw err;
+    }
+  }
+
+  // Timeouts -------------------------------------------------------------------------------------
+
+  private armIdle(): void {
+    const t = this.site.timeout;
+    if (t === null || this.closing) return;
+    if (this.idleTimer?.active()) this.idleTimer.reset(t);
+    else this.idleTimer = this.site.reactor.callLater(t, () => this.timedOut("idle"));
+  }
+
+  private cancelIdle(): void {
+    if (this.idleTimer?.active()) this.idleTimer.cancel();
+    this.idleTimer = null;
+  }
+
+  private cancelTimers(): void {
+    this.cancelIdle();
+    for (const t of [this.headerTimer, this.blockedTimer, this.pullCall])
+      if (t?.active()) t.cancel();
+    this.headerTimer = null;
+    this.blockedTimer = null;
+    this.pullCall = null;
+  }
+
+  private timedOut(which: "idle" | "header"): void {
+    if (which === "idle") this.idleTimer = null;
+    else this.headerTimer = null;
+    const conn = this.conn as HTTP11Connection;
+    const midRequest =
+      (conn.theirState === "IDLE" && conn.bufferedLength > 0) || conn.theirState === "SEND_BODY";
+    if (which === "header" || midRequest) {
+      log.info("Timing out {peer}: request not received in time", {
+        peer: String(this.transport?.getPeer()),
+      });
+      const error = new RemoteProtocolError("Request not received in time", 408);
+      conn.receiveFailed(error);
+      this.protocolError(error);
+      return;
+    }
+    this.closeConnection();
+  }
+
+  // IRequestChannel --------------------------------------------------------------------------------
+
+  /** @internal */
+  writeHead(request: Request, status: number, reason: string, headers: Headers): void {
+    if (request !== this.request || this.conn === null) return;
+    this.send(() => this.conn!.sendResponse({ status, reason, headers }));
+  }
+
+  /** @internal */
+  writeBody(request: Request, data: Uint8Array): void {
+    if (request !== this.request || this.conn === null) return;
+    this.send(() => this.conn!.sendData(data));
+    if (this.producer !== null && !this.producerStreaming) this.schedulePull();
+  }
+
+  /** @internal */
+  endResponse(request: Request): void {
+    if (request !== this.request || this.conn === null) return;
+    this.send(() => this.conn!.sendEndOfMessage());
+    this.request = null;
+    this.producer = null;
+    this.responseDone();
+  }
+
+  private send(make: () => Uint8Array[]): void {
+    let chunks: Uint8Array[];
+    try {
+      chunks = make();
+    } catch (e) {
+      if (!(e instanceof LocalProtocolError)) throw e;
+      log.failure("Cannot send the response", new Failure(e));
+      this.closeConnection(true);
+      throw e;
+    }
+    if (chunks.length === 1) this.transport?.write(chunks[0] as Uint8Array);
+    else if (chunks.length > 1) this.transport?.writeSequence(chunks);
+  }
+
+  /** The response is complete: go on with the next request, or close. */
+  private responseDone(): void {
+    const conn = this.conn as HTTP11Connection;
+    if (this.closing) return;
+    if (conn.ourState !== "DONE" || conn.theirState !== "DONE") {
+      if (
+        conn.theirState === "SEND_BODY" ||
+        conn.ourState === "MUST_CLOSE" ||
+        conn.theirState === "MUST_CLOSE"
+      ) {
+        this.closeConnection();
+      }
+      return;
+    }
+    conn.startNextCycle();
+    if (this.readPaused) {
+      this.readPaused = false;
+      (this.transport as Partial<ITCPTransport>).resumeProducing?.();
+    }
+    this.armIdle();
+    this.process();
+  }
+
+  /** @internal */
+  registerProducer(request: Request, producer: IProducer, streaming: boolean): void {
+    this.producer = producer;
+    this.producerStreaming = streaming;
+    if (streaming) {
+      if (this.writePaused) (producer as IPushProducer).pauseProducing();
+    } else {
+      this.schedulePull();
+    }
+  }
+
+  /** @internal */
+  unregisterProducer(request: Request): void {
+    this.producer = null;
+    if (this.pullCall?.active()) this.pullCall.cancel();
+    this.pullCall = null;
+  }
+
+  private schedulePull(): void {
+    if (this.writePaused || this.pullCall !== null) return;
+    this.pullCall = this.site.reactor.callLater(0, () => {
+      this.pullCall = null;
+      const p = this.producer;
+      if (p !== null && !this.producerStreaming && !this.writePaused)
+        (p as IPushProducer).resumeProducing();
+    });
+  }
+
+  /** @internal */
+  switchProtocols(request: Request, protocol: IProtocol, headers: Headers): void {
+    const conn = this.conn as HTTP11Connection;
+    if (!headers.hasHeader("connection")) headers.setRawHeaders("Connection", ["Upgrade"]);
+    const head = conn.sendInformationalResponse({ status: 101, headers });
+    this.transport?.writeSequence(head);
+    this.request = null;
+    this.cancelTimers();
+    if (this.registered) {
+      (this.transport as ITCPTransport).unregisterProducer();
+      this.registered = false;
+    }
+    const { data } = conn.trailingData;
+    this.upgraded = protocol;
+    protocol.makeConnection(this.transport!);
+    if (data.length > 0) protocol.dataReceived(data);
+  }
+
+  // IPushProducer (the transport's flow control) ---------------------------------------------------
+
+  /** The transport's buffer is full: pause the response's producer. */
+  pauseProducing(): void {
+    if (this.writePaused) return;
+    this.writePaused = true;
+    if (this.producer !== null && this.producerStreaming)
+      (this.producer as IPushProducer).pauseProducing();
+    const t = this.site.timeout;
+    if (t !== null && this.blockedTimer === null) {
+      // A client that stops reading must not hold the connection (and the response) forever.
+      this.blockedTimer = this.site.reactor.callLater(t, () => {
+        this.blockedTimer = null;
+        log.info("Aborting {peer}: the client stopped reading", {
+          peer: String(this.transport?.getPeer()),
+        });
+        (this.transport as Partial<ITCPTransport>).abortConnection?.();
+      });
+    }
+  }
+
+  /** The transport drained: resume the response's producer. */
+  resumeProducing(): void {
+    if (!this.writePaused) return;
+    this.writePaused = false;
+    if (this.blockedTimer?.active()) this.blockedTimer.cancel();
+    this.blockedTimer = null;
+    const p = this.producer;
+    if (p === null) return;
+    if (this.producerStreaming) (p as IPushProducer).resumeProducing();
+    else this.schedulePull();
+  }
+
+  /** The transport is going away. */
+  stopProducing(): void {
+    const p = this.producer;
+    this.producer = null;
+    p?.stopProducing();
+  }
+
+  /** Closes after pending writes (`abort` discards them). */
+  private closeConnection(abort = false): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.cancelTimers();
+    const t = this.transport as Partial<ITCPTransport> | null;
+    if (t === null) return;
+    if (this.registered) {
+      this.registered = false;
+      t.unregisterProducer?.();
+    }
+    if (abort && typeof t.abortConnection === "function") t.abortConnection();
+    else t.loseConnection?.();
+  }
+}

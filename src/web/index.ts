@@ -1,0 +1,50 @@
+// twisted-ts/web: the HTTP/1.1 server — Site, Resource, Request, static files, proxy, vhosts.
+
+export { HTTPChannel, type IChannelSite } from "./_channel.js";
+export {
+  type IContentStore,
+  type IRequestContent,
+  SpooledContent,
+  TempFileContentStore,
+} from "./_content.js";
+export { canonicalHeaderName, Headers, type HeaderText } from "./_headers.js";
+export {
+  DEFAULT_LIMITS,
+  HTTP11Connection,
+  type HTTPEvent,
+  type HTTPLimits,
+  LocalProtocolError,
+  RESPONSES,
+  RemoteProtocolError,
+} from "./_http/index.js";
+export {
+  AccessLogFile,
+  combinedLogFormatter,
+  type IAccessLog,
+  type LogFormatter,
+  type LoggedRequest,
+  logTimestamp,
+} from "./_log.js";
+export { CACHED, type IRequestChannel, type IRequestSite, Request } from "./_request.js";
+export { type CookieOptions, datetimeToString, stringToDatetime } from "./_request_util.js";
+export {
+  type Body,
+  getChildForRequest,
+  type IRenderRequest,
+  type IResource,
+  NOT_DONE_YET,
+  type RenderResult,
+  Resource,
+} from "./_resource.js";
+export { Session } from "./_session.js";
+export { Site, type SiteOptions } from "./_site.js";
+export {
+  Data,
+  ErrorPage,
+  errorPageHTML,
+  escapeHTML,
+  ForbiddenResource,
+  NoResource,
+  Redirect,
+  redirectTo,
+} from "./_util.js";
