@@ -416,8 +416,8 @@ export class HTTPChannel extends Protocol implements IPushProducer, IRequestChan
     p?.stopProducing();
   }
 
-  /** Closes after pending writes (`abort` discards them). */
-  private closeConnection(abort = false): void {
+  /** Closes after pending writes (`abort` discards them). @internal */
+  closeConnection(abort = false): void {
     if (this.closing) return;
     this.closing = true;
     this.cancelTimers();

@@ -62,6 +62,8 @@ export interface IRequestChannel {
   endResponse(request: Request): void;
   registerProducer(request: Request, producer: IProducer, streaming: boolean): void;
   unregisterProducer(request: Request): void;
+  /** Closes the connection (after pending writes, unless `abort`). */
+  closeConnection(abort?: boolean): void;
   /** Answers 101 and hands the connection to `protocol`. */
   switchProtocols(request: Request, protocol: IProtocol, headers: Headers): void;
 }
@@ -247,7 +249,12 @@ export class Request {
       this.processingFailed(new Failure(e));
       return;
     }
-    if (!this.startedWriting) this.setHeader("Content-Length", String(bytes.length));
+    // A HEAD answered with an empty body keeps the length the resource announced.
+    const keepLength =
+      this.method === "HEAD" &&
+      bytes.length === 0 &&
+      this.responseHeaders.hasHeader("content-length");
+    if (!this.startedWriting && !keepLength) this.setHeader("Content-Length", String(bytes.length));
     this.write(bytes);
     this.finish();
   }
@@ -264,7 +271,7 @@ export class Request {
     });
     if (this.finished || this.lostReason !== null) return;
     if (this.startedWriting) {
-      this.channel.transport?.loseConnection();
+      this.channel.closeConnection();
       return;
     }
     const body = this.site.displayTracebacks
