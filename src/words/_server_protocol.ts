@@ -52,6 +52,7 @@ export class IRCServerProtocol extends Protocol implements IRCUserConnection, IP
   private sendQ: Buffer[] = [];
   private sendQLength = 0;
   private closing = false;
+  private producerRegistered = false;
 
   override connectionMade(): void {
     super.connectionMade();
@@ -63,7 +64,10 @@ export class IRCServerProtocol extends Protocol implements IRCUserConnection, IP
     this.lastInput = now;
     this.penaltyUntil = now;
     const consumer = transport as Partial<ITCPTransport>;
-    if (typeof consumer.registerProducer === "function") consumer.registerProducer(this, true);
+    if (typeof consumer.registerProducer === "function") {
+      consumer.registerProducer(this, true);
+      this.producerRegistered = true;
+    }
     this.registrationCall = server.clock.callLater(server.registrationTimeout, () => {
       this.registrationCall = null;
       if (this.user !== null && !this.user.registered)
@@ -224,6 +228,11 @@ export class IRCServerProtocol extends Protocol implements IRCUserConnection, IP
       formatMessage({ command: "ERROR", params: [`Closing Link: ${host} (${reason})`] }),
     );
     const t = transport as Partial<ITCPTransport>;
+    // A registered producer would hold loseConnection back (Twisted's rule): we are done.
+    if (this.producerRegistered) {
+      this.producerRegistered = false;
+      t.unregisterProducer?.();
+    }
     if (stuck && typeof t.abortConnection === "function") t.abortConnection();
     else transport.loseConnection();
   }
