@@ -78,8 +78,12 @@ export abstract class StreamPort implements IListeningPort {
       throw e;
     }
     this.reactor._track(this);
-    if (server.listening) this.onListening();
-    else server.once("listening", this.onListening);
+    if (server.listening) {
+      this.onListening();
+      if (this.failure !== null) throw this.failure;
+    } else {
+      server.once("listening", this.onListening);
+    }
   }
 
   private readonly onListening = (): void => {
@@ -103,7 +107,13 @@ export abstract class StreamPort implements IListeningPort {
       factory: nameOf(this.factory),
       address: String(this.getHost()),
     });
-    this.factory.doStart();
+    try {
+      this.factory.doStart();
+    } catch (e) {
+      log.failure("Unhandled error in doStart of {factory}", Failure.from(e), undefined, {
+        factory: nameOf(this.factory),
+      });
+    }
     for (const d of this.waiters.splice(0)) d.callback(this);
   };
 

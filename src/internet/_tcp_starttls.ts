@@ -4,8 +4,7 @@ import type { Socket } from "node:net";
 import { isIP } from "node:net";
 import {
   type ConnectionOptions,
-  createSecureContext,
-  type SecureContextOptions,
+  type SecureContext,
   TLSSocket,
   connect as tlsConnect,
 } from "node:tls";
@@ -22,15 +21,15 @@ export interface _UpgradeContext {
 }
 
 /**
- * Wraps a connected `raw` socket in a `TLSSocket` and starts the handshake. Servers verify a
- * client certificate only when asked (`requestCert` and `rejectUnauthorized`); clients verify
- * the server unless `rejectUnauthorized` is false. Raises when the options are invalid (a bad
- * key, say).
+ * Wraps a connected `raw` socket in a `TLSSocket` (with `secureContext`, made from `options`)
+ * and starts the handshake. Servers verify a client certificate only when asked (`requestCert`
+ * and `rejectUnauthorized`); clients verify the server unless `rejectUnauthorized` is false.
  * @internal
  */
 export function _upgradeToTLS(
   raw: Socket,
   options: TLSContextOptions,
+  secureContext: SecureContext,
   context: _UpgradeContext,
 ): TLSSocket {
   const { isServer: side, ...rest } = options;
@@ -40,7 +39,7 @@ export function _upgradeToTLS(
     const socket = new TLSSocket(raw, {
       ...(rest as ConnectionOptions),
       isServer: true,
-      secureContext: createSecureContext(rest as SecureContextOptions),
+      secureContext,
       requestCert,
       rejectUnauthorized,
     });
@@ -60,6 +59,7 @@ export function _upgradeToTLS(
   const connectOptions: ConnectionOptions = {
     ...(rest as ConnectionOptions),
     socket: raw,
+    secureContext,
     rejectUnauthorized: rest.rejectUnauthorized ?? true,
   };
   if (servername !== undefined) connectOptions.servername = servername;

@@ -1,7 +1,12 @@
 // TCPTransport: the stream transport of TCP, Unix and TLS connections, over a node:net Socket.
 
 import type { Socket } from "node:net";
-import type { TLSSocket } from "node:tls";
+import {
+  createSecureContext,
+  type SecureContext,
+  type SecureContextOptions,
+  type TLSSocket,
+} from "node:tls";
 import { Logger } from "../logger/index.js";
 import type { NodeReactor } from "./_reactor.js";
 import { _upgradeToTLS } from "./_tcp_starttls.js";
@@ -134,7 +139,8 @@ export class TCPTransport implements ITLSTransport {
   /** Tells an `IHandshakeListener` protocol that the TLS handshake is done. @internal */
   _handshakeDone(): void {
     const p = this.protocol as Partial<IHandshakeListener> | null;
-    if (this.disconnected || typeof p?.handshakeCompleted !== "function") return;
+    if (this.disconnected || this.socket.destroyed) return;
+    if (typeof p?.handshakeCompleted !== "function") return;
     try {
       p.handshakeCompleted();
     } catch (e) {
@@ -178,23 +184,23 @@ export class TCPTransport implements ITLSTransport {
     // sends a FIN rather than a reset, but drop what arrives.
     if (this.disconnecting || this.disconnected) return;
     try {
-      this.protocol!.dataReceived(data);
+      const result: unknown = this.protocol!.dataReceived(data);
+      // An async dataReceived that rejects is handled like one that throws.
+      if (result !== undefined && typeof (result as PromiseLike<void>).then === "function") {
+        (result as PromiseLike<void>).then(undefined, this.onAsyncDataFailure);
+      }
     } catch (e) {
       this.protocolFailed("dataReceived", e);
     }
   };
 
+  private readonly onAsyncDataFailure = (e: unknown): void => {
+    this.protocolFailed("dataReceived", e);
+  };
+
   private readonly onEnd = (): void => {
     if (this.disconnecting || this.disconnected) return;
-    const p = this.protocol as Partial<IHalfCloseableProtocol> | null;
-    if (typeof p?.readConnectionLost === "function") {
-      try {
-        p.readConnectionLost();
-      } catch (e) {
-        this.protocolFailed("readConnectionLost", e);
-      }
-      return;
-    }
+    if (this.callHalfCloseable("readConnectionLost")) return;
     // Not half-closeable: the peer's EOF ends the connection, after our pending writes.
     this.disconnecting = true;
     this.shutdownWrite();
@@ -232,17 +238,21 @@ export class TCPTransport implements ITLSTransport {
       this.socket.destroy();
       return;
     }
-    if (this.writeDisconnecting) {
-      const p = this.protocol as Partial<IHalfCloseableProtocol> | null;
-      if (typeof p?.writeConnectionLost === "function") {
-        try {
-          p.writeConnectionLost();
-        } catch (e) {
-          this.protocolFailed("writeConnectionLost", e);
-        }
-      }
-    }
+    if (this.writeDisconnecting) this.callHalfCloseable("writeConnectionLost");
   };
+
+  /** Calls an `IHalfCloseableProtocol` method if the protocol has it; false if it has not. */
+  private callHalfCloseable(method: keyof IHalfCloseableProtocol): boolean {
+    const p = this.protocol as Partial<IHalfCloseableProtocol> | null;
+    const fn = p?.[method];
+    if (typeof fn !== "function") return false;
+    try {
+      fn.call(p);
+    } catch (e) {
+      this.protocolFailed(method, e);
+    }
+    return true;
+  }
 
   private readonly onPullTick = (): void => {
     this.pullScheduled = null;
@@ -524,45 +534,39 @@ export class TCPTransport implements ITLSTransport {
    * unless `rejectUnauthorized` is false; the server name defaults to the host connected to.
    * When the handshake completes the protocol's `handshakeCompleted()` runs, if it has one; a
    * failed handshake loses the connection with `ConnectionLost` (the TLS error as `cause`).
+   * Invalid options (a bad key, say) raise at once and leave the connection as it was.
    */
   startTLS(options: TLSContextOptions): void {
     if (this.tlsOn) throw new Error("Cannot start TLS: the connection already uses TLS");
     if (this.disconnected || this.writeShutdown) {
       throw new Error("Cannot start TLS: the connection is closing");
     }
+    const secureContext = createSecureContext(options as SecureContextOptions); // raises now
     this.tlsOn = true;
     const raw = this.socket;
     this.tlsPending = [];
     this._detach(raw);
     // Incoming handshake bytes stay buffered in the raw socket; the TLS socket reads them.
     raw.pause();
-    if (raw.writableLength === 0) this.wrapTLS(raw, options);
-    else raw.write(EMPTY, () => this.wrapTLS(raw, options));
+    if (raw.writableLength === 0) this.wrapTLS(raw, options, secureContext);
+    else raw.write(EMPTY, () => this.wrapTLS(raw, options, secureContext));
   }
 
-  private wrapTLS(raw: Socket, options: TLSContextOptions): void {
+  private wrapTLS(raw: Socket, options: TLSContextOptions, secureContext: SecureContext): void {
     // A raw socket that closed meanwhile reports its own close.
     if (this.disconnected || this.tlsPending === null || raw.destroyed) return;
     let tlsSocket: TLSSocket;
     try {
-      tlsSocket = _upgradeToTLS(raw, options, {
+      tlsSocket = _upgradeToTLS(raw, options, secureContext, {
         isServer: this.isServer,
         hostname: this.hostname,
         onSecure: this.onUpgradeSecure,
       });
     } catch (e) {
-      this.tlsPending = null;
-      this.reason ??= new Failure(
-        new ConnectionLost(
-          `Connection lost: cannot start TLS: ${Failure.from(e).getErrorMessage()}`,
-          {
-            cause: e,
-          },
-        ),
+      const why = Failure.from(e).getErrorMessage();
+      this._abortWith(
+        new ConnectionLost(`Connection lost: cannot start TLS: ${why}`, { cause: e }),
       );
-      this.disconnecting = true;
-      this.writeShutdown = true;
-      raw.destroy(); // its 'close' reports the loss
       return;
     }
     // The raw socket's close follows the TLS socket's; only errors are still of interest.

@@ -248,6 +248,25 @@ describe("exceptions in protocol code", () => {
     assert.equal(good.received.toString(), "fine");
   });
 
+  test("a rejection from an async dataReceived is handled like an exception", async () => {
+    class AsyncBad extends Recorder {
+      override async dataReceived(data: Buffer): Promise<void> {
+        super.dataReceived(data);
+        await Promise.resolve();
+        throw new Error("boom in async dataReceived");
+      }
+    }
+    const { factory, portNumber } = listen(AsyncBad);
+    await capturingLogs(async (events) => {
+      const bad = await connectClient(portNumber);
+      const server = await factory.nth(0);
+      tx(bad).write("x");
+      const reason = await within("server connectionLost", server.lost.promise);
+      assert.ok(reason.check(ConnectionLost));
+      assert.ok(events.some((e) => e.log_failure !== undefined && e.what === "dataReceived"));
+    });
+  });
+
   test("an exception in connectionMade is logged, drops that connection, and the server serves others", async () => {
     const { factory, portNumber } = listen(BadStart);
     await capturingLogs(async (events) => {

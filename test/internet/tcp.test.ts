@@ -143,6 +143,29 @@ describe("TCP echo over loopback", () => {
     assert.equal(factory.started, 1);
   });
 
+  test("an empty interface listens on every IPv4 interface, as in Twisted", async () => {
+    const port = reactor.listenTCP(0, new RecordingFactory(Echo), 50, "") as TCPPort;
+    ports.push(port);
+    assert.deepEqual(port.getHost(), new IPv4Address("TCP", "0.0.0.0", portOf(port.getHost())));
+    const clientFactory = new RecordingClientFactory(Recorder);
+    reactor.connectTCP("127.0.0.1", portOf(port.getHost()), clientFactory);
+    protocols.push(await within("connection", clientFactory.connected.promise));
+  });
+
+  test("an IPv4 client of a port on :: is reported with an IPv4 address", async () => {
+    const factory = new RecordingFactory(Echo);
+    const port = reactor.listenTCP(0, factory, 50, "::") as TCPPort;
+    ports.push(port);
+    assert.ok(port.getHost() instanceof IPv6Address);
+    const clientFactory = new RecordingClientFactory(Recorder);
+    reactor.connectTCP("127.0.0.1", portOf(port.getHost()), clientFactory);
+    protocols.push(await within("connection", clientFactory.connected.promise));
+    const server = await factory.nth(0);
+    protocols.push(server);
+    assert.deepEqual(tx(server).getPeer(), tx(protocols[protocols.length - 2]!).getHost());
+    assert.ok(tx(server).getPeer() instanceof IPv4Address);
+  });
+
   test("an IP interface is listening as soon as listenTCP returns", () => {
     const port = reactor.listenTCP(0, new RecordingFactory(Echo), 50, "127.0.0.1") as TCPPort;
     ports.push(port);

@@ -289,6 +289,21 @@ describe("startTLS", () => {
     assert.ok((await within("server lost", server.lost.promise)).check(ConnectionDone));
   });
 
+  test("startTLS with an invalid key raises at once and leaves the connection in clear text", async () => {
+    const serverFactory = new RecordingFactory(TLSEcho);
+    const port = reactor.listenTCP(0, serverFactory, 50, "127.0.0.1");
+    ports.push(port);
+    const clientFactory = new RecordingClientFactory(TLSRecorder);
+    reactor.connectTCP("127.0.0.1", portOf(port.getHost()), clientFactory);
+    const client = await within("connection", clientFactory.connected.promise);
+    protocols.push(client);
+    assert.throws(() => tx(client).startTLS({ key: "not a key", cert: certs.serverCert }));
+    assert.equal(tx(client).TLS, false);
+    tx(client).write("still clear");
+    await client.waitForBytes(11);
+    assert.equal(client.received.toString(), "still clear");
+  });
+
   test("a client that does not trust the server's certificate loses the connection", async () => {
     class Untrusting extends StartTLSClient {
       override dataReceived(data: Buffer): void {
