@@ -110,7 +110,7 @@ export class FTP extends Protocol {
       timeout: s.dataTimeout,
       localHost: unmapHost(host.host ?? ""),
       peerHost: peer.host ?? "",
-      secure: () => (this.conn.protectData ? s.tlsOptions : null),
+      secure: () => (this.conn.protectData ? dataTLSOptions(s.tlsOptions) : null),
     });
     this.conn.greet(s.welcomeMessage);
     this.flush();
@@ -349,6 +349,20 @@ export class FTP extends Protocol {
     await file.close();
     if (!reason.check(ConnectionDone)) throw new TransferFailed(reason.getErrorMessage());
   }
+}
+
+/**
+ * The TLS options of data connections: the server's, capped at TLS 1.2 unless versions were
+ * chosen. A TLS 1.3 server sends session tickets after the handshake; a client that uploads
+ * never reads them, and closing with them unread makes its kernel send a reset, which can
+ * throw away the end of the upload before the server has read it. TLS 1.2 sends its ticket
+ * inside the handshake.
+ */
+function dataTLSOptions(options: TLSContextOptions | null): TLSContextOptions | null {
+  if (options === null || options.maxVersion !== undefined || options.minVersion === "TLSv1.3") {
+    return options;
+  }
+  return { ...options, maxVersion: "TLSv1.2" };
 }
 
 /** A transfer's data connection failed (answered 426). */

@@ -1,6 +1,18 @@
 // twisted-ts/protocols/ftp: FTP and FTPS client and server (RFC 959, 2228, 2389, 2428, 3659, 4217).
 
 export {
+  BufferingProtocol,
+  FTPClient,
+  type FTPClientOptions,
+  writeAndFinish,
+} from "./_client.js";
+export {
+  type ClientDataReactor,
+  DataPortProtocol,
+  type DownloadSink,
+  type IFinishableConsumer,
+} from "./_client_data.js";
+export {
   COMMANDS,
   CommandLineParser,
   type CommandSpec,
