@@ -49,6 +49,17 @@ export class LiveBot extends IRCClient {
   override privmsg(user: string, channel: string, message: string): void {
     this.events.push(`privmsg ${user.split("!")[0]} ${channel} ${message}`);
   }
+  override modeChanged(
+    user: string,
+    channel: string,
+    set: boolean,
+    modes: string,
+    args: (string | null)[],
+  ): void {
+    this.events.push(
+      `mode ${channel} ${set ? "+" : "-"}${modes} ${args.filter((a) => a !== null).join(" ")}`.trim(),
+    );
+  }
   override topicUpdated(user: string, channel: string, topic: string): void {
     this.events.push(`topic ${channel} ${topic}`);
   }
