@@ -7,6 +7,13 @@ export {
   SpooledContent,
   TempFileContentStore,
 } from "./_content.js";
+export {
+  acceptQuality,
+  EncodingResourceWrapper,
+  GzipEncoderFactory,
+  type IRequestEncoder,
+  type IRequestEncoderFactory,
+} from "./_encoding.js";
 export { canonicalHeaderName, Headers, type HeaderText } from "./_headers.js";
 export {
   DEFAULT_LIMITS,
@@ -25,6 +32,7 @@ export {
   type LoggedRequest,
   logTimestamp,
 } from "./_log.js";
+export { ReverseProxyResource } from "./_proxy.js";
 export { CACHED, type IRequestChannel, type IRequestSite, Request } from "./_request.js";
 export { type CookieOptions, datetimeToString, stringToDatetime } from "./_request_util.js";
 export {
@@ -38,6 +46,7 @@ export {
 } from "./_resource.js";
 export { Session } from "./_session.js";
 export { Site, type SiteOptions } from "./_site.js";
+export { File, type FileOptions, parseRange } from "./_static.js";
 export {
   Data,
   ErrorPage,
@@ -48,3 +57,4 @@ export {
   Redirect,
   redirectTo,
 } from "./_util.js";
+export { NameVirtualHost } from "./_vhost.js";
