@@ -4,13 +4,14 @@ import { _globalReactor } from "../../internet/_global.js";
 import { Deferred } from "../../internet/defer.js";
 import { CancelledError, ConnectionLost } from "../../internet/error.js";
 import type { Failure } from "../../internet/failure.js";
-import type { IProtocol, ITLSTransport, TLSContextOptions } from "../../internet/interfaces.js";
+import type { ITLSTransport, TLSContextOptions } from "../../internet/interfaces.js";
 import { Protocol } from "../../internet/protocol.js";
 import {
   type ClientDataReactor,
   connectPassive,
   type DataPortProtocol,
   type DownloadSink,
+  dataTLSOptions,
   type IFinishableConsumer,
   listenActive,
   type PendingDataConnection,
@@ -491,26 +492,12 @@ export class FTPClient extends Protocol {
     if (this.connected && this.lost === null) this.transport!.write("ABOR\r\n");
   }
 
-  private tlsForData(): TLSContextOptions | null {
-    if (!this.protectData) return null;
-    const t = this.transport as ITLSTransport & { getHandle?: () => unknown };
-    const socket = t.getHandle?.() as
-      | { getSession?: () => Buffer | undefined; servername?: string | false }
-      | undefined;
-    const session = socket?.getSession?.();
-    const peer = (t.getPeer() as { host?: string }).host;
-    const options: TLSContextOptions = { ...this.options.tlsOptions, isServer: false };
-    if (session !== undefined) options.session = session;
-    if (options.servername === undefined && typeof socket?.servername === "string")
-      options.servername = socket.servername;
-    if (options.servername === undefined && peer !== undefined) options.host = unmapHost(peer);
-    return options;
-  }
-
   private async openData(): Promise<PendingDataConnection> {
     const t = this.transport!;
     const peer = unmapHost((t.getPeer() as { host?: string }).host ?? "");
-    const tls = this.tlsForData();
+    const tls = this.protectData
+      ? dataTLSOptions(t as ITLSTransport, this.options.tlsOptions)
+      : null;
     if (this.passive) {
       let port: number | null = null;
       if (!this.epsvUnsupported) {
@@ -598,23 +585,5 @@ export class FTPClient extends Protocol {
       }
       throw e;
     }
-  }
-}
-
-/** Writes a Buffer to an upload consumer and finishes it. */
-export function writeAndFinish(consumer: IFinishableConsumer, data: Uint8Array | string): void {
-  consumer.write(data);
-  consumer.finish();
-}
-
-/** A protocol that collects a download in memory (for small files and tests). */
-export class BufferingProtocol extends Protocol implements IProtocol {
-  private readonly chunks: Buffer[] = [];
-  override dataReceived(data: Buffer): void {
-    this.chunks.push(data);
-  }
-  /** Everything received. */
-  get value(): Buffer {
-    return Buffer.concat(this.chunks);
   }
 }

@@ -136,6 +136,31 @@ export interface PendingDataConnection {
   abort(): void;
 }
 
+/**
+ * The TLS options of a data connection: the client's, plus the control connection's TLS
+ * session (to be resumed: servers such as vsftpd with `require_ssl_reuse` insist) and the name
+ * its certificate was checked against. The session comes from the transport's socket
+ * (`getHandle().getSession()`).
+ */
+export function dataTLSOptions(
+  control: ITLSTransport,
+  tlsOptions: TLSContextOptions | undefined,
+): TLSContextOptions {
+  const t = control as ITLSTransport & { getHandle?: () => unknown };
+  const socket = t.getHandle?.() as
+    | { getSession?: () => Buffer | undefined; servername?: string | false }
+    | undefined;
+  const session = socket?.getSession?.();
+  const peer = (t.getPeer() as { host?: string }).host;
+  const options: TLSContextOptions = { ...tlsOptions, isServer: false };
+  if (session !== undefined) options.session = session;
+  if (options.servername === undefined && typeof socket?.servername === "string") {
+    options.servername = socket.servername;
+  }
+  if (options.servername === undefined && peer !== undefined) options.host = unmapHost(peer);
+  return options;
+}
+
 /** Connects to a passive port of the server. */
 export function connectPassive(
   reactor: ClientDataReactor,
@@ -221,4 +246,22 @@ export function listenActive(
       (dtp.transport as ITLSTransport | null)?.abortConnection();
     },
   };
+}
+
+/** Writes a Buffer to an upload consumer and finishes it. */
+export function writeAndFinish(consumer: IFinishableConsumer, data: Uint8Array | string): void {
+  consumer.write(data);
+  consumer.finish();
+}
+
+/** A protocol that collects a download in memory (for small files and tests). */
+export class BufferingProtocol extends Protocol {
+  private readonly chunks: Buffer[] = [];
+  override dataReceived(data: Buffer): void {
+    this.chunks.push(data);
+  }
+  /** Everything received. */
+  get value(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
 }

@@ -1,16 +1,13 @@
 // twisted-ts/protocols/ftp: FTP and FTPS client and server (RFC 959, 2228, 2389, 2428, 3659, 4217).
 
+export { FTPClient, type FTPClientOptions } from "./_client.js";
 export {
   BufferingProtocol,
-  FTPClient,
-  type FTPClientOptions,
-  writeAndFinish,
-} from "./_client.js";
-export {
   type ClientDataReactor,
   DataPortProtocol,
   type DownloadSink,
   type IFinishableConsumer,
+  writeAndFinish,
 } from "./_client_data.js";
 export {
   COMMANDS,
