@@ -6,6 +6,7 @@
 // groups: echo tcp http micro. Results go to bench/results/ (JSON and Markdown); the report is
 // printed; `--write-benchmarks` (full runs only) puts it into BENCHMARKS.md.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Context, Settings } from "./lib/driver.js";
@@ -173,6 +174,7 @@ function writeBenchmarks(root: string, markdown: string): void {
 
 async function main(argv: readonly string[]): Promise<void> {
   const t0 = Date.now();
+  const loadStart = loadavg()[0] ?? 0;
   const root = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
   const o = parseArgs(argv, root);
   const settings: Settings = {
@@ -213,6 +215,7 @@ async function main(argv: readonly string[]): Promise<void> {
     profile: o.profile,
     settings: { ...settings },
     seconds: (Date.now() - t0) / 1000,
+    loadAverage: { start: loadStart, end: loadavg()[0] ?? 0 },
     workloads,
   });
   let markdown = renderMarkdown(run);

@@ -93,6 +93,8 @@ export interface ServerWorkload {
   title: string;
   description: string;
   primary: string;
+  /** The server-CPU-per-operation metric that `measure` returns, if any. */
+  cpuKey?: string;
   higherIsBetter: boolean;
   columns: Column[];
   peers: ServerPeer[];
@@ -202,6 +204,7 @@ export async function runServerWorkload(ctx: Context, w: ServerWorkload): Promis
     title: w.title,
     description: w.description,
     primary: w.primary,
+    ...(w.cpuKey !== undefined ? { cpuKey: w.cpuKey } : {}),
     higherIsBetter: w.higherIsBetter,
     columns: w.columns,
     rows: [...rows.values()],

@@ -80,12 +80,14 @@ export function httpHello(ctx: Context, conns: number): Promise<WorkloadResult> 
       `server answering \`hello world\` (11 bytes, text/plain); each server first gets ` +
       `${warm} s of wrk at 50 connections.`,
     primary: "req_per_s",
+    cpuKey: "cpu_us_per_req",
     higherIsBetter: true,
     columns: [
       { key: "req_per_s", label: "requests/s" },
       { key: "p50_us", label: "p50 µs" },
       { key: "p99_us", label: "p99 µs" },
       { key: "errors", label: "socket errors" },
+      { key: "cpu_us_per_req", label: "server CPU µs/request", digits: 1 },
     ],
     peers: helloPeers(ctx, `http-c${conns}`),
     loadMissing: ctx.avail.wrk,
@@ -97,12 +99,14 @@ export function httpHello(ctx: Context, conns: number): Promise<WorkloadResult> 
           }
         : undefined,
     async measure(server) {
+      const cpu = server.cpuSeconds();
       const r = await wrk(ctx, server.port, conns, seconds);
       return {
         req_per_s: r.requests / (r.duration_us / 1e6),
         p50_us: r.p50_us,
         p99_us: r.p99_us,
         errors: r.errors,
+        cpu_us_per_req: ((server.cpuSeconds() - cpu) * 1e6) / r.requests,
       };
     },
   });

@@ -1,6 +1,6 @@
 // Processes of the benchmarks: servers pinned to CPU 0, load generators pinned to CPU 1, RSS.
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import net from "node:net";
 import { availableParallelism } from "node:os";
 
@@ -99,6 +99,23 @@ export function readRss(pid: number): Rss {
   return { rssKb: field("VmRSS"), hwmKb: field("VmHWM") };
 }
 
+/**
+ * CPU time used so far by process `pid`, all threads, in seconds: the sum of each thread's
+ * `/proc/<pid>/task/<tid>/schedstat` (nanoseconds). Unlike throughput, CPU time per operation
+ * barely moves when other programs compete for the CPUs.
+ */
+export function readCpuSeconds(pid: number): number {
+  let ns = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+    } catch {
+      // the thread ended in between
+    }
+  }
+  return ns / 1e9;
+}
+
 /** A server process under test, listening on 127.0.0.1:`port`. */
 export class ServerProcess {
   private readonly out = new Tail();
@@ -164,6 +181,11 @@ export class ServerProcess {
   /** The tail of what it wrote to stdout and stderr. */
   output(): string {
     return this.out.toString();
+  }
+
+  /** Its CPU time so far (all threads), in seconds. */
+  cpuSeconds(): number {
+    return readCpuSeconds(this.pid);
   }
 
   /** Its resident memory now and at peak. */

@@ -16,6 +16,8 @@ export interface RunResult {
   profile: string;
   settings: Record<string, unknown>;
   seconds: number;
+  /** The 1-minute load average when the run started and ended: how busy the machine was. */
+  loadAverage: { start: number; end: number };
   workloads: WorkloadResult[];
   targets: TargetResult[];
   /** Every row that is missing or failed, as "workload: label: reason". */
@@ -50,33 +52,41 @@ function cell(text: string): string {
   return text.replace(/\|/g, "\\|").replace(/\n/g, " ");
 }
 
+function ratioCell(
+  r: { perRep: number[]; median: number | null } | undefined,
+  bold: boolean,
+): string {
+  if (r === undefined || r.median === null) return "n/a";
+  const reps = r.perRep.length > 1 ? ` (${r.perRep.map((x) => x.toFixed(2)).join(", ")})` : "";
+  return bold ? `**${ratio(r.median)}**${reps}` : `${ratio(r.median)}${reps}`;
+}
+
 function rowCells(w: WorkloadResult, row: Row): string[] {
+  const ratioColumns = w.cpuKey !== undefined ? 2 : 1;
   if (row.status !== "ok") {
     const tag = row.status === "missing" ? "**MISSING**" : "**FAILED**";
+    const blanks = w.columns.length - 1 + ratioColumns;
     return [
       cell(row.label),
       `${tag}: ${cell(row.reason ?? "")}`,
-      ...w.columns.slice(1).map(() => ""),
-      "",
+      ...Array<string>(blanks).fill(""),
     ];
   }
   const values = w.columns.map((c) => num(row.median[c.key], c.digits ?? 0));
-  let r = "—";
-  if (row.peer !== SUBJECT) {
-    const found = w.ratios.find((x) => x.peer === row.peer);
-    if (found !== undefined && found.median !== null) {
-      const reps = found.perRep.map((x) => x.toFixed(2)).join(", ");
-      r = `**${ratio(found.median)}**${found.perRep.length > 1 ? ` (${reps})` : ""}`;
-    } else {
-      r = "n/a";
-    }
+  if (row.peer === SUBJECT) {
+    return [cell(row.label), ...values, ...Array<string>(ratioColumns).fill("—")];
   }
-  return [cell(row.label), ...values, r];
+  const found = w.ratios.find((x) => x.peer === row.peer);
+  const cells = [cell(row.label), ...values, ratioCell(found, true)];
+  if (w.cpuKey !== undefined) cells.push(ratioCell(found?.cpu, false));
+  return cells;
 }
 
 function workloadSection(w: WorkloadResult, index: number): string[] {
   const better = w.higherIsBetter ? "higher is better" : "lower is better";
   const head = ["server", ...w.columns.map((c) => c.label), `Twisted.ts ÷ server (${better})`];
+  if (w.cpuKey !== undefined)
+    head.push("server CPU/op ÷ Twisted.ts's (above 1: Twisted.ts cheaper)");
   const lines = [
     `### ${index}. ${w.title}`,
     "",
@@ -103,8 +113,8 @@ function targetsSection(targets: readonly TargetResult[]): string[] {
   const lines = [
     "### Targets",
     "",
-    "| target | Twisted.ts ratio (median of per-repetition ratios) | status |",
-    "|---|---:|---|",
+    "| target | Twisted.ts ratio (median of per-repetition ratios) | status | server CPU per operation, peer ÷ Twisted.ts |",
+    "|---|---:|---|---:|",
   ];
   for (const t of targets) {
     const status =
@@ -113,7 +123,9 @@ function targetsSection(targets: readonly TargetResult[]): string[] {
         : t.status === "missed"
           ? `**MISSED** (${t.detail})`
           : `**NOT MEASURED**: ${cell(t.detail)}`;
-    lines.push(`| ${t.target.text} | ${t.ratio === null ? "–" : ratio(t.ratio)} | ${status} |`);
+    const r = t.ratio === null ? "–" : ratio(t.ratio);
+    const cpu = t.cpuRatio === null ? "–" : ratio(t.cpuRatio);
+    lines.push(`| ${t.target.text} | ${r} | ${status} | ${cpu} |`);
   }
   lines.push("");
   return lines;
@@ -133,6 +145,10 @@ export function renderMarkdown(run: RunResult): string {
       `repetition(s), servers interleaved A B C A B C; each value is the median of the ` +
       `repetitions, each ratio the median of the per-repetition ratios); took ` +
       `${(run.seconds / 60).toFixed(1)} min.`,
+    `- **Machine load**: 1-minute load average ${run.loadAverage.start.toFixed(2)} at the start, ` +
+      `${run.loadAverage.end.toFixed(2)} at the end (above ~0.5, other programs competed for the ` +
+      `CPUs: throughput ratios then scatter between repetitions, while server CPU time per ` +
+      `operation stays steady).`,
     "",
   ];
   if (run.missing.length > 0) {

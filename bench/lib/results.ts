@@ -37,6 +37,8 @@ export interface Ratio {
   peer: string;
   perRep: number[];
   median: number | null;
+  /** The peer's server CPU per operation divided by Twisted.ts's (above 1: Twisted.ts is cheaper). */
+  cpu?: { perRep: number[]; median: number | null };
 }
 
 /** The result of one workload. */
@@ -47,6 +49,8 @@ export interface WorkloadResult {
   description: string;
   /** The metric ratios are taken of. */
   primary: string;
+  /** A server-CPU-per-operation metric, when measured (robust on a busy machine). */
+  cpuKey?: string;
   /** False when less is better (memory). */
   higherIsBetter: boolean;
   columns: Column[];
@@ -73,6 +77,18 @@ export function emptyRow(peer: string, label: string): Row {
   return { peer, label, status: "ok", reps: [], errors: [], median: {} };
 }
 
+/** `a[key] / b[key]` for each repetition where both were measured. */
+function perRepRatios(a: Row | undefined, b: Row | undefined, key: string): number[] {
+  const out: number[] = [];
+  if (a === undefined || b === undefined) return out;
+  a.reps.forEach((mine, i) => {
+    const x = mine?.[key];
+    const y = b.reps[i]?.[key];
+    if (x !== undefined && y !== undefined && y > 0) out.push(x / y);
+  });
+  return out;
+}
+
 /** Computes each row's medians and status, and Twisted.ts's ratios to the other rows. */
 export function finish(result: Omit<WorkloadResult, "ratios">): WorkloadResult {
   for (const row of result.rows) {
@@ -92,15 +108,17 @@ export function finish(result: Omit<WorkloadResult, "ratios">): WorkloadResult {
   const ratios: Ratio[] = [];
   for (const row of result.rows) {
     if (row.peer === SUBJECT) continue;
-    const perRep: number[] = [];
-    if (subject !== undefined) {
-      subject.reps.forEach((mine, i) => {
-        const a = mine?.[result.primary];
-        const b = row.reps[i]?.[result.primary];
-        if (a !== undefined && b !== undefined && b > 0) perRep.push(a / b);
-      });
+    const perRep = perRepRatios(subject, row, result.primary);
+    const ratio: Ratio = {
+      peer: row.peer,
+      perRep,
+      median: perRep.length > 0 ? median(perRep) : null,
+    };
+    if (result.cpuKey !== undefined) {
+      const cpu = perRepRatios(row, subject, result.cpuKey);
+      ratio.cpu = { perRep: cpu, median: cpu.length > 0 ? median(cpu) : null };
     }
-    ratios.push({ peer: row.peer, perRep, median: perRep.length > 0 ? median(perRep) : null });
+    ratios.push(ratio);
   }
   return { ...result, ratios };
 }
@@ -174,6 +192,8 @@ export interface TargetResult {
   target: Target;
   /** The median ratio, or null when it could not be measured. */
   ratio: number | null;
+  /** The peer's server CPU per operation ÷ Twisted.ts's, where measured. */
+  cpuRatio: number | null;
   status: "met" | "missed" | "not measured";
   /** "missed by 12%", or why it was not measured. */
   detail: string;
@@ -184,16 +204,19 @@ export function checkTargets(results: readonly WorkloadResult[]): TargetResult[]
   const out: TargetResult[] = [];
   for (const target of TARGETS) {
     const w = results.find((r) => r.id === target.workload);
-    if (w === undefined) continue;
-    const subject = w.rows.find((r) => r.peer === SUBJECT);
-    const peer = w.rows.find((r) => r.peer === target.peer);
-    const ratio = w.ratios.find((r) => r.peer === target.peer)?.median ?? null;
+    const subject = w?.rows.find((r) => r.peer === SUBJECT);
+    const peer = w?.rows.find((r) => r.peer === target.peer);
+    // a workload or peer left out of the run (subset, --peers) has nothing to say
+    if (w === undefined || subject === undefined || peer === undefined) continue;
+    const found = w.ratios.find((r) => r.peer === target.peer);
+    const ratio = found?.median ?? null;
+    const cpuRatio = found?.cpu?.median ?? null;
     if (ratio === null) {
       const why = [subject, peer]
-        .filter((r) => r !== undefined && r.status !== "ok")
-        .map((r) => `${r!.label} ${r!.status}: ${r!.reason}`)
+        .filter((r) => r.status !== "ok")
+        .map((r) => `${r.label} ${r.status}: ${r.reason}`)
         .join("; ");
-      out.push({ target, ratio, status: "not measured", detail: why || "no ratio" });
+      out.push({ target, ratio, cpuRatio, status: "not measured", detail: why || "no ratio" });
       continue;
     }
     const met =
@@ -206,6 +229,7 @@ export function checkTargets(results: readonly WorkloadResult[]): TargetResult[]
     out.push({
       target,
       ratio,
+      cpuRatio,
       status: met ? "met" : "missed",
       detail: met ? "" : `missed by ${(Math.abs(gap) * 100).toFixed(1)}%`,
     });

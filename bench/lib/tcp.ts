@@ -86,19 +86,27 @@ export function echoPingPong(ctx: Context, conns: number): Promise<WorkloadResul
       `${echoSeconds} s after ${echoWarmUpSeconds} s not counted ` +
       `(\`tcpload pingpong PORT ${conns} ${echoSeconds} ${echoWarmUpSeconds}\`).`,
     primary: "rtt_per_s",
+    cpuKey: "cpu_us_per_rt",
     higherIsBetter: true,
     columns: [
       { key: "rtt_per_s", label: "round trips/s" },
       { key: "p50_us", label: "p50 µs" },
       { key: "p99_us", label: "p99 µs" },
+      { key: "cpu_us_per_rt", label: "server CPU µs/round trip", digits: 1 },
     ],
     peers: echoPeers(ctx, id),
     loadMissing: ctx.tools.missing,
     fresh: false,
     warmUp: warmUpEcho(ctx),
     async measure(server) {
+      const cpu = server.cpuSeconds();
       const r = await pingPong(ctx, server, conns, echoSeconds, echoWarmUpSeconds);
-      return { rtt_per_s: r.rtt_per_s!, p50_us: r.p50_us!, p99_us: r.p99_us! };
+      return {
+        rtt_per_s: r.rtt_per_s!,
+        p50_us: r.p50_us!,
+        p99_us: r.p99_us!,
+        cpu_us_per_rt: ((server.cpuSeconds() - cpu) * 1e6) / r.all_round_trips!,
+      };
     },
   });
 }
@@ -114,19 +122,26 @@ export function bulkEcho(ctx: Context): Promise<WorkloadResult> {
       `on return; MB/s = 10^6 bytes/s echoed; peak RSS = VmHWM of a server started for the ` +
       `repetition (\`tcpload bulk PORT ${bytes}\`).`,
     primary: "mb_per_s",
+    cpuKey: "cpu_ms_per_mb",
     higherIsBetter: true,
     columns: [
       { key: "mb_per_s", label: "MB/s" },
       { key: "peak_rss_mb", label: "server peak RSS MiB", digits: 1 },
+      { key: "cpu_ms_per_mb", label: "server CPU ms/MB", digits: 2 },
     ],
     peers: echoPeers(ctx, "bulk"),
     loadMissing: ctx.tools.missing,
     fresh: true,
     async measure(server) {
       const argv = [tcpload(ctx), "bulk", String(server.port), String(bytes)];
+      const cpu = server.cpuSeconds();
       const { stdout } = await runLoad(argv, { cwd: ctx.root, timeoutMs: 300_000 });
       const r = parseJson(stdout);
-      return { mb_per_s: r.mb_per_s!, peak_rss_mb: server.rss().hwmKb / 1024 };
+      return {
+        mb_per_s: r.mb_per_s!,
+        peak_rss_mb: server.rss().hwmKb / 1024,
+        cpu_ms_per_mb: ((server.cpuSeconds() - cpu) * 1e3) / (bytes / 1e6),
+      };
     },
   });
 }

@@ -190,7 +190,7 @@ static void pingpong(int conns, double seconds, double warmup, int size) {
     sent_at[i] = now();
     if (write(fds[i], msg, (size_t)size) != size) die("write");
   }
-  uint64_t count = 0;
+  uint64_t count = 0, all = 0;
   double sum_us = 0;
   struct epoll_event events[MAX_EVENTS];
   double t = start;
@@ -210,6 +210,7 @@ static void pingpong(int conns, double seconds, double warmup, int size) {
       if (got[i] > size) fail("received more bytes than were sent");
       if (got[i] < size) continue;
       got[i] = 0;
+      all++;
       if (t >= warm_end && t < end) {
         double us = (t - sent_at[i]) * 1e6;
         sum_us += us;
@@ -223,9 +224,10 @@ static void pingpong(int conns, double seconds, double warmup, int size) {
   if (count == 0) fail("no round trip completed");
   printf(
       "{\"mode\":\"pingpong\",\"connections\":%d,\"size\":%d,\"seconds\":%.3f,"
-      "\"connect_seconds\":%.3f,\"round_trips\":%llu,\"rtt_per_s\":%.1f,\"p50_us\":%u,"
-      "\"p99_us\":%u,\"mean_us\":%.1f}\n",
-      conns, size, seconds, connect_seconds, (unsigned long long)count, (double)count / seconds,
+      "\"connect_seconds\":%.3f,\"round_trips\":%llu,\"all_round_trips\":%llu,"
+      "\"rtt_per_s\":%.1f,\"p50_us\":%u,\"p99_us\":%u,\"mean_us\":%.1f}\n",
+      conns, size, seconds, connect_seconds, (unsigned long long)count, (unsigned long long)all,
+      (double)count / seconds,
       percentile(hist, count, 0.50), percentile(hist, count, 0.99), sum_us / (double)count);
   for (int i = 0; i < conns; i++) close(fds[i]);
 }
