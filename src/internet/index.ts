@@ -2,9 +2,20 @@
 
 export { Process, ProcessAddress } from "./_process.js";
 export { type _ReactorResource, NodeReactor, reactor } from "./_reactor.js";
+export {
+  StreamConnector,
+  StreamPort,
+  TCPConnector,
+  TCPPort,
+  TCPTransport,
+  type TCPTransportOptions,
+} from "./_tcp.js";
+export { TLSConnector, TLSPort } from "./_tls.js";
 export { MulticastJoinError, MulticastPort, UDPPort } from "./_udp.js";
+export { UNIXConnector, UNIXPort } from "./_unix.js";
 export { type IPAddress, IPv4Address, IPv6Address, ipAddress, UNIXAddress } from "./address.js";
 export * from "./defer.js";
+export * from "./endpoints.js";
 export * from "./error.js";
 export { Failure } from "./failure.js";
 export * as inotify from "./inotify.js";
@@ -22,6 +33,7 @@ export {
   ReconnectingClientFactory,
   ServerFactory,
 } from "./protocol.js";
+export * from "./ssl.js";
 export {
   PipeAddress,
   StandardIO,

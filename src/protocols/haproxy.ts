@@ -1,5 +1,6 @@
 // PROXY protocol (HAProxy) v1/v2 support: a wrapping factory that shows protocols the real client.
 
+import { registerServerParser, wrappingServerParser } from "../internet/endpoints.js";
 import type { Failure } from "../internet/failure.js";
 import type {
   IAddress,
@@ -299,3 +300,9 @@ export class HAProxyWrappingFactory extends Factory<HAProxyProtocolWrapper> {
     return new HAProxyProtocolWrapper(this);
   }
 }
+
+// Importing this module makes `haproxy:<server description>` endpoint strings work (as Twisted's
+// plugin does): the inner endpoint's factory is wrapped in an HAProxyWrappingFactory.
+registerServerParser(
+  wrappingServerParser("haproxy", (factory) => new HAProxyWrappingFactory(factory)),
+);

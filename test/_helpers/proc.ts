@@ -58,6 +58,8 @@ export interface Started {
   output(): string;
   /** Waits until the output matches `pattern`; returns the match. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** Waits for the process to exit by itself (killed after `timeoutMs`). */
+  exited(timeoutMs?: number): Promise<{ code: number | null; signal: string | null }>;
   /** Sends `signal` (default SIGTERM) and waits for the exit; kills after a timeout. */
   stop(
     signal?: NodeJS.Signals,
@@ -116,6 +118,12 @@ export function start(
         waiters.add(check);
         check();
       });
+    },
+    async exited(timeoutMs = 20_000) {
+      const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+      const result = await exited;
+      clearTimeout(timer);
+      return result;
     },
     async stop(signal = "SIGTERM", timeoutMs = 10_000) {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
