@@ -19,6 +19,15 @@ function cancelCall(call: IDelayedCall | null): void {
   if (call?.active()) call.cancel();
 }
 
+/** Roughly the bytes a held event took on the wire (what the flood queue limit counts). */
+function sizeOf(event: IRCParseEvent): number {
+  if (event.type !== "MessageReceived") return 512;
+  const m = event.message;
+  let n = m.command.length + 2;
+  for (const p of m.params) n += p.length + 2;
+  return n;
+}
+
 function hostOf(addr: IAddress): string {
   const a = addr as { host?: unknown; name?: unknown };
   if (typeof a.host === "string") return a.host.includes(":") ? `[${a.host}]` : a.host;
@@ -102,7 +111,7 @@ export class IRCServerProtocol extends Protocol implements IRCUserConnection, IP
   }
 
   private hold(event: IRCParseEvent): void {
-    const size = event.type === "MessageReceived" ? 512 : 64;
+    const size = sizeOf(event);
     this.pending.push(event);
     this.pendingBytes += size;
     const flood = this.server.flood;
@@ -130,7 +139,7 @@ export class IRCServerProtocol extends Protocol implements IRCUserConnection, IP
     if (user === null || user.gone) return;
     while (this.pending.length > 0 && this.mayProcess()) {
       const event = this.pending.shift()!;
-      this.pendingBytes -= event.type === "MessageReceived" ? 512 : 64;
+      this.pendingBytes -= sizeOf(event);
       this.process(event);
       if (user.gone) return;
     }

@@ -1,6 +1,14 @@
 // twisted-ts/words: IRC — the message engine, client (IRCClient) and server, with IRCv3.
 
 export { type CaseMapping, IRCMap, ircEquals, ircLower } from "./_casemap.js";
+export { IRCClient } from "./_client.js";
+export { IRCClientBase, type MessageContext } from "./_client_base.js";
+export {
+  type CapabilityState,
+  DEFAULT_CAPABILITIES,
+  IRCClientCapabilities,
+} from "./_client_cap.js";
+export { IRCClientCommands, splitText, type WhoisInfo } from "./_client_commands.js";
 export {
   type CTCPMessage,
   ctcpDequote,
