@@ -302,7 +302,7 @@ export class ClientService extends Service {
   /** Stops reconnecting and disconnects; fires once the connection is gone. */
   override stopService(): Deferred<unknown> {
     super.stopService();
-    if (this.retryCall !== null && this.retryCall.active()) this.retryCall.cancel();
+    if (this.retryCall?.active()) this.retryCall.cancel();
     this.retryCall = null;
     if (this.attempt !== null) {
       const a = this.attempt;

@@ -1,6 +1,5 @@
 // Failure: a thrown value wrapped with its type and traceback, as Deferred errbacks receive it.
 
-// biome-ignore lint/suspicious/noExplicitAny: constructors of any shape may be matched
 type ErrorClass = abstract new (...args: any[]) => unknown;
 
 /**

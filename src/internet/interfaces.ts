@@ -36,7 +36,6 @@ export interface IReactorTime {
   /** The current time in seconds (fractional). */
   seconds(): number;
   /** Runs `callable(...args)` after `delay` seconds. */
-  // biome-ignore lint/suspicious/noExplicitAny: arguments are forwarded untyped, as in Twisted
   callLater<A extends any[]>(
     delay: number,
     callable: (...args: A) => unknown,
@@ -60,7 +59,6 @@ export interface IReactorCore {
   /** Stops the reactor; raises `ReactorNotRunning` if it is not running. */
   stop(): void;
   /** Runs `callable(...args)` once the reactor is running (at once if it already is). */
-  // biome-ignore lint/suspicious/noExplicitAny: arguments are forwarded untyped, as in Twisted
   callWhenRunning<A extends any[]>(callable: (...args: A) => unknown, ...args: A): unknown;
   /**
    * Adds a trigger for a system event (`"startup"`, `"shutdown"`). A trigger that returns a
@@ -69,7 +67,6 @@ export interface IReactorCore {
   addSystemEventTrigger(
     phase: TriggerPhase,
     eventType: string,
-    // biome-ignore lint/suspicious/noExplicitAny: arguments are forwarded untyped, as in Twisted
     callable: (...args: any[]) => unknown,
     ...args: unknown[]
   ): unknown;
