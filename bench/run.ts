@@ -26,7 +26,7 @@ export const PROFILES: Record<"full" | "quick" | "smoke", Settings> = {
   full: {
     reps: 3,
     warmUpSeconds: 1,
-    echoSeconds: 3,
+    echoSeconds: 2.5,
     echoWarmUpSeconds: 0.5,
     bulkBytes: GIB,
     idleConnections: 10_000,
@@ -36,7 +36,7 @@ export const PROFILES: Record<"full" | "quick" | "smoke", Settings> = {
     staticBytes: GIB,
     deferredChains: 300_000,
     linesCount: 1_000_000,
-    microRounds: 7,
+    microRounds: 5,
   },
   quick: {
     reps: 1,

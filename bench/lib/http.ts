@@ -143,7 +143,7 @@ export function httpStatic(ctx: Context): Promise<WorkloadResult> {
           "--path",
           dir,
         ]),
-      missing: ctx.avail.web === null ? null : `${WEB_MISSING}: ${ctx.avail.web}`,
+      missing: ctx.avail.twistWeb === null ? null : `${WEB_MISSING}: ${ctx.avail.twistWeb}`,
       startFailureMeansMissing: WEB_MISSING,
     },
     {

@@ -33,10 +33,17 @@ class Tail {
   }
 }
 
-/** The last non-empty line of `text`, for an error message. */
+/**
+ * The telling line of a program's output, for an error message: the first line that reads like
+ * an error (a usage text or a stack may follow it), else the last non-empty line.
+ */
 export function lastLine(text: string): string {
-  const lines = text.trim().split("\n");
-  return (lines[lines.length - 1] ?? "").trim();
+  const lines = text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
+  const error = lines.find((l) => /error|unknown|cannot|not implemented|EADDRINUSE/i.test(l));
+  return error ?? lines[lines.length - 1] ?? "";
 }
 
 /** Waits `ms` milliseconds. */

@@ -1,5 +1,5 @@
 // What the benchmarks need from the machine: C tools built with gcc, peers present, versions.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { cpus, release, totalmem } from "node:os";
 import { join } from "node:path";
@@ -70,6 +70,20 @@ export interface Availability {
   wrk: string | null;
   /** The Twisted.ts web battery (`src/web/index.ts`). */
   web: string | null;
+  /** The `twist web` plugin (the static file workload). */
+  twistWeb: string | null;
+}
+
+/** Why `twist web` cannot run here (its `--help` fails), or null when it can. */
+export function checkTwistWeb(root: string): string | null {
+  const r = spawnSync(process.execPath, ["bin/twist.js", "web", "--help"], {
+    cwd: root,
+    encoding: "utf8",
+    timeout: 30_000,
+  });
+  if (r.status === 0) return null;
+  const why = `${r.stderr ?? ""}\n${r.stdout ?? ""}`.trim().split("\n")[0] ?? "";
+  return `\`twist web\` is not available yet (${why || `exit status ${r.status}`})`;
 }
 
 /** Checks which peers and load generators this machine has. */
@@ -85,7 +99,7 @@ export function checkAvailability(root: string): Availability {
   const web = existsSync(join(root, "src/web/index.ts"))
     ? null
     : "web battery not built yet (src/web/index.ts does not exist)";
-  return { twisted, wrk, web };
+  return { twisted, wrk, web, twistWeb: web ?? checkTwistWeb(root) };
 }
 
 /** The machine and the software versions of a run. */
