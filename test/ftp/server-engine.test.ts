@@ -209,6 +209,15 @@ describe("FTPServerConnection: TLS", () => {
     assert.deepEqual(run(conn, "AUTH TLS\r\n").replies, ["503 Already using TLS"]);
   });
 
+  it("refuses PROT P when there is no certificate for data connections", () => {
+    const conn = make({ implicitTLS: true });
+    assert.deepEqual(run(conn, "PBSZ 0\r\nPROT P\r\n").replies, [
+      "200 PBSZ=0",
+      "536 PROT P not available: no certificate for data connections",
+    ]);
+    assert.equal(conn.protectData, false);
+  });
+
   it("treats an implicit-TLS control connection as protected from the start", () => {
     const conn = make({ implicitTLS: true, requireTLS: true });
     assert.deepEqual(run(conn, "PBSZ 0\r\nUSER a\r\n").replies, [

@@ -488,7 +488,13 @@ export class FTPServerConnection {
       return this.sequence("PROT needs a protected control connection: send AUTH TLS first");
     if (!this.protectionBufferSet) return this.sequence("PBSZ required first");
     const level = arg.trim().toUpperCase();
-    if (level === "C" || level === "P") {
+    if (level === "P" && !this.options.tlsAvailable) {
+      // Implicit TLS without a certificate for data connections: they cannot be protected.
+      this.reply(
+        REPLY.PROT_LEVEL_NOT_SUPPORTED,
+        "PROT P not available: no certificate for data connections",
+      );
+    } else if (level === "C" || level === "P") {
       this.protectData = level === "P";
       this.reply(REPLY.CMD_OK, `Protection level set to ${level}`);
     } else if (level === "S" || level === "E") {
