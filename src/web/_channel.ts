@@ -67,6 +67,8 @@ export class HTTPChannel extends Protocol implements IPushProducer, IRequestChan
   override connectionMade(): void {
     this.conn = new HTTP11Connection("server", this.site.limits);
     const t = this.transport as Partial<ITCPTransport>;
+    // Responses are written whole or in deliberate pieces: Nagle would only delay them.
+    t.setTcpNoDelay?.(true);
     if (typeof t.registerProducer === "function") {
       t.registerProducer(this, true);
       this.registered = true;
@@ -274,38 +276,52 @@ export class HTTPChannel extends Protocol implements IPushProducer, IRequestChan
   /** @internal */
   writeHead(request: Request, status: number, reason: string, headers: Headers): void {
     if (request !== this.request || this.conn === null) return;
-    this.send(() => this.conn!.sendResponse({ status, reason, headers }));
+    // Held back until the first body bytes or the end, so that both leave in one segment.
+    this.send(() => this.conn!.sendResponse({ status, reason, headers }), false);
   }
 
   /** @internal */
   writeBody(request: Request, data: Uint8Array): void {
     if (request !== this.request || this.conn === null) return;
-    this.send(() => this.conn!.sendData(data));
+    this.send(() => this.conn!.sendData(data), true);
     if (this.producer !== null && !this.producerStreaming) this.schedulePull();
   }
 
   /** @internal */
   endResponse(request: Request): void {
     if (request !== this.request || this.conn === null) return;
-    this.send(() => this.conn!.sendEndOfMessage());
+    this.send(() => this.conn!.sendEndOfMessage(), true);
     this.request = null;
     this.producer = null;
     this.responseDone();
   }
 
-  private send(make: () => Uint8Array[]): void {
+  private send(make: () => Uint8Array[], flush: boolean): void {
     let chunks: Uint8Array[];
     try {
       chunks = make();
     } catch (e) {
       if (!(e instanceof LocalProtocolError)) throw e;
       log.failure("Cannot send the response", new Failure(e));
+      this.pending = [];
       this.closeConnection(true);
       throw e;
+    }
+    if (this.pending.length > 0) {
+      for (const c of chunks) this.pending.push(c);
+      chunks = this.pending;
+      this.pending = [];
+    }
+    if (!flush) {
+      this.pending = chunks;
+      return;
     }
     if (chunks.length === 1) this.transport?.write(chunks[0] as Uint8Array);
     else if (chunks.length > 1) this.transport?.writeSequence(chunks);
   }
+
+  /** Response bytes held back to be written with the next ones. */
+  private pending: Uint8Array[] = [];
 
   /** The response is complete: go on with the next request, or close. */
   private responseDone(): void {
