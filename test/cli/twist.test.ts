@@ -250,6 +250,26 @@ describe("twist", () => {
     }
   });
 
+  it("--plugin loads a third-party plugin, which then shows in --help and runs", async () => {
+    const plugin = "test/cli/fixtures/hello-plugin.ts";
+    const help = await run(TWIST, ["--plugin", plugin, "--help"]);
+    assert.match(help.stdout, /^ {2}hello +Says hello and hangs up$/m);
+    const port = await freePort();
+    const twist = start(TWIST, [
+      "--plugin",
+      plugin,
+      "hello",
+      "--listen",
+      `tcp:${port}:interface=127.0.0.1`,
+    ]);
+    try {
+      await twist.waitFor(/listening on/);
+      assert.equal(await exchange(port), "hello\r\n");
+    } finally {
+      assert.equal((await twist.stop()).code, 0);
+    }
+  });
+
   it("--workers 2 serves one port from two processes", async () => {
     const port = await freePort();
     const twist = start(TWIST, [
