@@ -70,6 +70,19 @@ export interface IRequestChannel {
 
 const SERVER = "TwistedTS";
 
+let dateSecond = -1;
+let dateString = "";
+
+/** The `Date` header for `seconds`, formatted once per second. */
+function httpDate(seconds: number): string {
+  const s = Math.floor(seconds);
+  if (s !== dateSecond) {
+    dateSecond = s;
+    dateString = datetimeToString(s);
+  }
+  return dateString;
+}
+
 function toBytes(data: Body): Uint8Array {
   if (typeof data === "string") return Buffer.from(data, "utf8");
   if (data instanceof Uint8Array) return data;
@@ -203,7 +216,7 @@ export class Request {
   /** Finds the resource for this request and renders it (Twisted's `process`). */
   process(): void {
     this.setHeader("Server", SERVER);
-    this.setHeader("Date", datetimeToString(this.site.reactor.seconds()));
+    this.setHeader("Date", httpDate(this.site.reactor.seconds()));
     let resource: IResource;
     try {
       resource = this.resource ?? this.site.getResourceFor(this);
