@@ -7,7 +7,13 @@ import { ConnectionLost } from "../../src/internet/error.js";
 import { Failure } from "../../src/internet/failure.js";
 import type { IPullProducer, IPushProducer } from "../../src/internet/interfaces.js";
 import { Protocol } from "../../src/internet/protocol.js";
-import { failureResultOf, successResultOf } from "../../src/testing/index.js";
+import { HAProxyWrappingFactory } from "../../src/protocols/haproxy.js";
+import {
+  Clock,
+  failureResultOf,
+  StringTransportWithDisconnection,
+  successResultOf,
+} from "../../src/testing/index.js";
 import {
   CACHED,
   Data,
@@ -16,6 +22,7 @@ import {
   Redirect,
   type Request,
   Resource,
+  Site,
   TempFileContentStore,
 } from "../../src/web/index.js";
 import { connectTo, serve } from "./_helpers.js";
@@ -314,6 +321,26 @@ describe("Request API", () => {
     t.tr.TLS = true;
     t.send(GET("/"));
     assert.equal(info, "192.0.2.7 true example.com");
+  });
+
+  it("gives the real client behind a PROXY-protocol balancer", () => {
+    let ip: string | null = null;
+    class Who extends Resource {
+      override isLeaf = true;
+      render_GET(request: Request) {
+        ip = request.getClientIP();
+        return "ok";
+      }
+    }
+    const clock = new Clock();
+    const wrapped = new HAProxyWrappingFactory(new Site(new Who(), { reactor: clock }));
+    const tr = new StringTransportWithDisconnection();
+    const proto = wrapped.buildProtocol(tr.getPeer());
+    tr.protocol = proto;
+    proto.makeConnection(tr);
+    proto.dataReceived(Buffer.from(`PROXY TCP4 203.0.113.5 10.0.0.1 40000 80\r\n${GET("/")}`));
+    assert.equal(ip, "203.0.113.5");
+    assert.match(tr.value().toString(), /^HTTP\/1\.1 200 OK\r\n/);
   });
 
   it("errbacks notifyFinish when the client goes away, and stops the producer", () => {
