@@ -6,12 +6,17 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { connect as tlsConnect } from "node:tls";
+import { ClientService } from "../../src/application/_internet.js";
 import { NodeReactor } from "../../src/internet/_reactor.js";
+import { clientFromString, serverFromString } from "../../src/internet/endpoints.js";
 import type { IListeningPort } from "../../src/internet/interfaces.js";
+import { ClientFactory } from "../../src/internet/protocol.js";
 import { IRCServer, type IRCServerOptions } from "../../src/words/_server.js";
 import { IRCServerFactory } from "../../src/words/_server_protocol.js";
+import { makeTestCertificates } from "../_helpers/certs.js";
 import { freePort, ROOT, start } from "../_helpers/proc.js";
-import { connectBot, type LiveBot, RawSocket } from "./_live.js";
+import { connectBot, LiveBot, RawSocket, waitFor } from "./_live.js";
 
 describe("IRC over loopback TCP", () => {
   let reactor: NodeReactor;
@@ -102,6 +107,62 @@ describe("IRC over loopback TCP", () => {
     assert.equal(alice.lostReason, null);
     assert.ok(server.users.has("alice") && server.users.has("bob"));
     assert.ok(!server.users.has("flood") && !server.users.has("silent"));
+  });
+});
+
+describe("IRC over TLS endpoints, with reconnection", () => {
+  it("an IRCClient in a ClientService reaches the server over tls: and comes back after a KILL", async () => {
+    const certs = await makeTestCertificates();
+    const reactor = new NodeReactor();
+    const server = new IRCServer({ hostname: "irc.tls", clock: reactor, opers: { root: "pw" } });
+    const listening = await serverFromString(
+      reactor,
+      `ssl:0:privateKey=${certs.serverKeyPath}:certKey=${certs.serverCertPath}:interface=127.0.0.1`,
+    ).listen(new IRCServerFactory(server));
+    const port = (listening.getHost() as { port: number }).port;
+    const bots: LiveBot[] = [];
+    const factory = new ClientFactory();
+    factory.buildProtocol = () => {
+      const b = new LiveBot();
+      b.nickname = "tlsbot";
+      b.clock = reactor;
+      b.autoJoin = ["#secure"];
+      b.factory = factory;
+      bots.push(b);
+      return b;
+    };
+    const service = new ClientService(
+      clientFromString(reactor, `tls:localhost:${port}:trustRoots=${certs.caCertPath}`),
+      factory,
+      { clock: reactor, retryPolicy: () => 0.1 },
+    );
+    service.startService();
+    const admin = tlsConnect({
+      host: "127.0.0.1",
+      port,
+      ca: certs.caCert,
+      servername: "localhost",
+    });
+    try {
+      const first = await waitFor("first connection", () => bots[0]);
+      await first.waitEvent(/^joined #secure$/);
+      let adminSaw = "";
+      admin.on("data", (d) => {
+        adminSaw += d.toString();
+      });
+      admin.write(
+        "NICK admin\r\nUSER a 0 * :A\r\nOPER root pw\r\nKILL tlsbot :test reconnection\r\n",
+      );
+      await waitFor("the KILL", () => first.lostReason ?? undefined);
+      const second = await waitFor("second connection", () => bots[1]);
+      await second.waitEvent(/^joined #secure$/);
+      assert.match(adminSaw, / 381 admin /);
+      assert.ok(server.users.has("tlsbot"));
+    } finally {
+      admin.destroy();
+      await service.stopService();
+      await listening.stopListening();
+    }
   });
 });
 
