@@ -41,18 +41,21 @@ export function payload(size: number): Buffer {
 export function listenFTP(
   reactor: NodeReactor,
   root: string,
-  options: Partial<FTPFactoryOptions> & { ssl?: { key: string; cert: string } } = {},
+  options: Partial<FTPFactoryOptions> & {
+    ssl?: { key: string; cert: string };
+    iface?: string;
+  } = {},
 ): { factory: FTPFactory; port: IListeningPort; number: number } {
   const portal = new Portal(new FTPRealm({ root }), [
     new InMemoryUsernamePasswordDatabase({ alice: "secret" }),
     new AllowAnonymousAccess(),
   ]);
-  const { ssl, ...factoryOptions } = options;
+  const { ssl, iface = "127.0.0.1", ...factoryOptions } = options;
   const factory = new FTPFactory(portal, { reactor, allowAnonymous: true, ...factoryOptions });
   const port =
     ssl === undefined
-      ? reactor.listenTCP(0, factory, 50, "127.0.0.1")
-      : reactor.listenSSL(0, factory, { key: ssl.key, cert: ssl.cert }, 50, "127.0.0.1");
+      ? reactor.listenTCP(0, factory, 50, iface)
+      : reactor.listenSSL(0, factory, { key: ssl.key, cert: ssl.cert }, 50, iface);
   return { factory, port, number: (port.getHost() as unknown as { port: number }).port };
 }
 
@@ -100,7 +103,7 @@ export class CollectingConsumer implements IConsumer {
   }
 }
 
-/** Uploads `data` in chunks with `storeFile` (or `appendFile`), finishing the upload. */
+/** Uploads `data` in chunks with `storeFile` (or `append`), finishing the upload. */
 export async function upload(
   client: FTPClient,
   path: string,
@@ -108,7 +111,7 @@ export async function upload(
   offset = 0,
   append = false,
 ): Promise<number> {
-  const [consumer, done] = append ? client.appendFile(path) : client.storeFile(path, offset);
+  const [consumer, done] = append ? client.append(path) : client.storeFile(path, offset);
   const c = await within("the upload consumer", consumer, 10000);
   for (let i = 0; i < data.length; i += 256 * 1024) c.write(data.subarray(i, i + 256 * 1024));
   c.finish();

@@ -255,7 +255,7 @@ describe("FTPClient: transfers", () => {
 
   it("fails both Deferreds of an upload refused by the server", async () => {
     const h = new ClientHarness();
-    const [consumer, done] = h.client.appendFile("x");
+    const [consumer, done] = h.client.append("x");
     await settle();
     await h.reply("200 ok\n");
     assert.deepEqual(await h.reply("229 (|||5001|)\n"), ["APPE x"]);

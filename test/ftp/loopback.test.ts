@@ -9,9 +9,10 @@ import { after, before, describe, it } from "node:test";
 import { NodeReactor } from "../../src/internet/_reactor.js";
 import { CancelledError } from "../../src/internet/error.js";
 import type { IListeningPort } from "../../src/internet/interfaces.js";
+import { ClientCreator } from "../../src/internet/protocol.js";
 import {
   CommandFailed,
-  type FTPClient,
+  FTPClient,
   type FTPFactory,
   FTPFileListProtocol,
 } from "../../src/protocols/ftp/index.js";
@@ -153,6 +154,33 @@ describe("FTP loopback: our client and our server", () => {
     await assert.rejects(upload(c, "nope.txt", Buffer.from("x")), CommandFailed);
     await assert.rejects(c.removeFile("pub.txt").asPromise(), CommandFailed);
     await c.quit();
+  });
+});
+
+describe("FTP loopback: IPv6", () => {
+  it("serves over ::1 with EPSV and EPRT |2| (PASV is refused: it cannot name an IPv6 address)", async () => {
+    const v6 = listenFTP(reactor, root, { iface: "::1" });
+    ports.push(v6.port);
+    for (const passive of [true, false]) {
+      const c = await within(
+        "the IPv6 connection",
+        new ClientCreator(reactor, FTPClient, { reactor, passive }).connectTCP("::1", v6.number),
+      );
+      clients.push(c);
+      await c.login("alice", "secret");
+      assert.equal(await upload(c, `v6-${passive}.bin`, DATA.subarray(0, 200000)), 226);
+      assert.ok((await download(c, `v6-${passive}.bin`)).equals(DATA.subarray(0, 200000)));
+      const e = await c
+        .queueStringCommand("PASV")
+        .asPromise()
+        .then(
+          () => null,
+          (x: unknown) => x,
+        );
+      assert.equal((e as CommandFailed).reply.code, 425);
+      await c.removeFile(`v6-${passive}.bin`);
+      await c.quit();
+    }
   });
 });
 

@@ -443,7 +443,7 @@ export class FTPClient extends Protocol {
   }
 
   /** Appends to a file (`APPE`); like `storeFile`. */
-  appendFile(path: string): [Deferred<IFinishableConsumer>, Deferred<FTPReply>] {
+  append(path: string): [Deferred<IFinishableConsumer>, Deferred<FTPReply>] {
     return this.upload(`APPE ${path}`, 0);
   }
 
