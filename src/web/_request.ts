@@ -17,8 +17,11 @@ import { reasonPhrase } from "./_http/_status.js";
 import {
   type CookieOptions,
   datetimeToString,
+  type FormPart,
   formatCookie,
+  httpDate,
   parseCookies,
+  parseFormBody,
   parseQS,
   stringToDatetime,
   unquote,
@@ -70,19 +73,6 @@ export interface IRequestChannel {
 
 const SERVER = "TwistedTS";
 
-let dateSecond = -1;
-let dateString = "";
-
-/** The `Date` header for `seconds`, formatted once per second. */
-function httpDate(seconds: number): string {
-  const s = Math.floor(seconds);
-  if (s !== dateSecond) {
-    dateSecond = s;
-    dateString = datetimeToString(s);
-  }
-  return dateString;
-}
-
 function toBytes(data: Body): Uint8Array {
   if (typeof data === "string") return Buffer.from(data, "utf8");
   if (data instanceof Uint8Array) return data;
@@ -120,6 +110,8 @@ export class Request {
   clientproto = "HTTP/1.1";
   /** Query arguments (and fields of an urlencoded form body): name → values. */
   args: Record<string, string[]> = Object.create(null);
+  /** Files of a `multipart/form-data` body, by field name (beyond Twisted). */
+  files: Record<string, FormPart[]> = Object.create(null);
   /** The request's header fields. */
   requestHeaders = new Headers();
   /** The response's header fields (sent with the first write). */
@@ -205,11 +197,8 @@ export class Request {
   /** The whole body has arrived: parse a form body, then process. @internal */
   _bodyReceived(): void {
     this.content.seek(0);
-    const ctype = (this.getHeader("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
-    if (ctype === "application/x-www-form-urlencoded" && this.content.length <= 16 * 1024 * 1024) {
-      parseQS(this.content.read().toString("latin1"), this.args);
-      this.content.seek(0);
-    }
+    const ctype = (this.getHeader("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+    parseFormBody(this.content, ctype, this.getHeader("content-type") ?? "", this.args, this.files);
     this.process();
   }
 

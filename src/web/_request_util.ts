@@ -143,3 +143,109 @@ export function formatCookie(name: string, value: string, options: CookieOptions
   if (options.httpOnly) out += "; HttpOnly";
   return out;
 }
+
+/** One part of a `multipart/form-data` body. */
+export interface FormPart {
+  /** The field name. */
+  name: string;
+  /** The file name, for file fields. */
+  filename: string | null;
+  /** The part's `Content-Type`, if given. */
+  contentType: string | null;
+  /** The part's bytes. */
+  data: Buffer;
+}
+
+/** The `boundary` parameter of a `multipart/form-data` content type, or `null`. */
+export function multipartBoundary(contentType: string): string | null {
+  const m = /^\s*multipart\/form-data\s*;(?:.*;)?\s*boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(
+    contentType,
+  );
+  return m === null ? null : ((m[1] ?? m[2]) as string);
+}
+
+/**
+ * Splits a `multipart/form-data` body (RFC 7578) into its parts; parts without a
+ * `Content-Disposition: form-data; name=…` are skipped. Returns `null` if the body is not
+ * delimited by `boundary`.
+ */
+export function parseMultipart(body: Buffer, boundary: string): FormPart[] | null {
+  const delimiter = Buffer.from(`--${boundary}`, "latin1");
+  let pos = body.indexOf(delimiter);
+  if (pos < 0) return null;
+  const parts: FormPart[] = [];
+  for (;;) {
+    pos += delimiter.length;
+    if (body[pos] === 0x2d && body[pos + 1] === 0x2d) return parts;
+    const headStart = body.indexOf("\r\n", pos);
+    if (headStart < 0) return null;
+    const headEnd = body.indexOf("\r\n\r\n", headStart);
+    if (headEnd < 0) return null;
+    const next = body.indexOf(Buffer.from(`\r\n--${boundary}`, "latin1"), headEnd + 4);
+    if (next < 0) return null;
+    const head = body.subarray(headStart + 2, headEnd).toString("utf8");
+    let name: string | null = null;
+    let filename: string | null = null;
+    let contentType: string | null = null;
+    for (const line of head.split("\r\n")) {
+      const colon = line.indexOf(":");
+      const field = line.slice(0, colon).trim().toLowerCase();
+      const value = line.slice(colon + 1).trim();
+      if (field === "content-type") contentType = value;
+      if (field === "content-disposition" && /^form-data\b/i.test(value)) {
+        name = /\bname="([^"]*)"/i.exec(value)?.[1] ?? /\bname=([^;\s]+)/i.exec(value)?.[1] ?? null;
+        filename = /\bfilename="([^"]*)"/i.exec(value)?.[1] ?? null;
+      }
+    }
+    if (name !== null)
+      parts.push({ name, filename, contentType, data: body.subarray(headEnd + 4, next) });
+    pos = next + 2;
+  }
+}
+
+let dateSecond = -1;
+let dateString = "";
+
+/** The `Date` header for `seconds`, formatted once per second. */
+export function httpDate(seconds: number): string {
+  const s = Math.floor(seconds);
+  if (s !== dateSecond) {
+    dateSecond = s;
+    dateString = datetimeToString(s);
+  }
+  return dateString;
+}
+
+/** What `parseFormBody` reads a body from (a request's `content`). */
+interface ReadableContent {
+  readonly length: number;
+  read(): Buffer;
+  seek(offset: number): number;
+}
+
+/**
+ * Adds the fields of an urlencoded or `multipart/form-data` body (up to 16 MiB) to `args`, and
+ * multipart file parts to `files`. Text fields are UTF-8; file contents keep their bytes
+ * (as latin1 in `args`).
+ */
+export function parseFormBody(
+  content: ReadableContent,
+  mediaType: string,
+  contentType: string,
+  args: Record<string, string[]>,
+  files: Record<string, FormPart[]>,
+): void {
+  if (content.length > 16 * 1024 * 1024) return;
+  if (mediaType === "application/x-www-form-urlencoded") {
+    parseQS(content.read().toString("latin1"), args);
+    content.seek(0);
+  } else if (mediaType === "multipart/form-data") {
+    const boundary = multipartBoundary(contentType);
+    const parts = boundary === null ? null : parseMultipart(content.read(), boundary);
+    content.seek(0);
+    for (const part of parts ?? []) {
+      (args[part.name] ??= []).push(part.data.toString(part.filename === null ? "utf8" : "latin1"));
+      if (part.filename !== null) (files[part.name] ??= []).push(part);
+    }
+  }
+}

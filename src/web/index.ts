@@ -34,7 +34,13 @@ export {
 } from "./_log.js";
 export { ReverseProxyResource } from "./_proxy.js";
 export { CACHED, type IRequestChannel, type IRequestSite, Request } from "./_request.js";
-export { type CookieOptions, datetimeToString, stringToDatetime } from "./_request_util.js";
+export {
+  type CookieOptions,
+  datetimeToString,
+  type FormPart,
+  parseMultipart,
+  stringToDatetime,
+} from "./_request_util.js";
 export {
   type Body,
   getChildForRequest,

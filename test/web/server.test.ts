@@ -142,6 +142,31 @@ describe("Site: serving resources", () => {
     });
   });
 
+  it("parses a multipart/form-data body into args and files", () => {
+    let files: Request["files"] | null = null;
+    class Form extends Resource {
+      override isLeaf = true;
+      render_POST(request: Request) {
+        files = request.files;
+        return JSON.stringify(request.args);
+      }
+    }
+    const s = serve(new Form());
+    const body =
+      '--XyZ\r\nContent-Disposition: form-data; name="title"\r\n\r\nJ\xc3\xbcrgen\r\n' +
+      '--XyZ\r\nContent-Disposition: form-data; name="up"; filename="a.bin"\r\nContent-Type: application/octet-stream\r\n\r\n\x00\xff\r\n--XyZ--\r\n';
+    s.send(
+      `POST / HTTP/1.1\r\nHost: h\r\nContent-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    );
+    assert.deepEqual(JSON.parse(s.responses(["POST"])[0]?.body.toString() ?? ""), {
+      title: ["Jürgen"],
+      up: ["\u0000\u00ff"],
+    });
+    const up = (files as unknown as Request["files"]).up?.[0];
+    assert.equal(up?.filename, "a.bin");
+    assert.deepEqual([...(up?.data ?? [])], [0, 255]);
+  });
+
   it("reads a chunked upload into request.content", () => {
     const s = serve(tree());
     s.sendBytewise(
