@@ -33,8 +33,8 @@ export interface MessageContext {
   readonly echo: boolean;
 }
 
-/** @internal Cancels a pending call, if any. */
-export function _cancelCall(call: IDelayedCall | null): void {
+/** Cancels a pending call, if any. */
+function cancelCall(call: IDelayedCall | null): void {
   if (call?.active()) call.cancel();
 }
 
@@ -227,9 +227,9 @@ export class IRCClientBase extends Protocol {
 
   /** Stops the heartbeat. */
   stopHeartbeat(): void {
-    _cancelCall(this.heartbeatCall);
+    cancelCall(this.heartbeatCall);
     this.heartbeatCall = null;
-    _cancelCall(this.deadCall);
+    cancelCall(this.deadCall);
     this.deadCall = null;
   }
 
@@ -281,7 +281,7 @@ export class IRCClientBase extends Protocol {
   override connectionLost(reason: Failure): void {
     super.connectionLost(reason);
     this.stopHeartbeat();
-    _cancelCall(this.queueCall);
+    cancelCall(this.queueCall);
     this.queueCall = null;
     this.queue = [];
   }

@@ -1,18 +1,13 @@
 // IRCServer: the state and rules of a single-server IRC daemon, its hooks, bots and output.
 
-import type { Portal } from "../cred/index.js";
+import { IUsernamePassword, type Portal } from "../cred/index.js";
 import { _globalReactor } from "../internet/_global.js";
 import type { IReactorTime } from "../internet/interfaces.js";
 import { Logger } from "../logger/index.js";
 import { IRCMap, ircLower } from "./_casemap.js";
 import { formatMessage, type IRCMessage, parseMessage } from "./_irc_message.js";
 import { COMMANDS } from "./_server_commands.js";
-import {
-  IRCChannel,
-  type IRCUser,
-  type IRCUserConnection,
-  IRCUser as User,
-} from "./_server_state.js";
+import { IRCChannel, IRCUser, type IRCUserConnection } from "./_server_state.js";
 
 const log = new Logger("twisted-ts.words.server");
 
@@ -280,8 +275,13 @@ export class IRCServer {
       ["multi-prefix", null],
       ["server-time", null],
     ]);
-    if (this.portal !== null) caps.set("sasl", "PLAIN");
+    if (this.acceptsPasswords()) caps.set("sasl", "PLAIN");
     return caps;
+  }
+
+  /** True when the portal can check user names and passwords (SASL PLAIN, `PASS`). */
+  acceptsPasswords(): boolean {
+    return this.portal?.listCredentialsInterfaces().includes(IUsernamePassword) === true;
   }
 
   /** The ISUPPORT (005) tokens. */
@@ -394,7 +394,7 @@ export class IRCServer {
 
   /** A new connection: makes its (unregistered) user. */
   userConnected(connection: IRCUserConnection, host: string): IRCUser {
-    const user = new User(host, connection, this.now());
+    const user = new IRCUser(host, connection, this.now());
     this.connections.add(user);
     return user;
   }

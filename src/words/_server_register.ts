@@ -82,7 +82,8 @@ export function tryRegister(server: IRCServer, user: IRCUser): void {
     const pw = user.password;
     user.password = null;
     let creds: ICredentials = new Anonymous();
-    if (pw !== null) {
+    // A PASS the portal cannot check (only anonymous logins) is ignored, as a server password.
+    if (pw !== null && server.acceptsPasswords()) {
       const colon = pw.indexOf(":");
       creds =
         colon > 0
@@ -241,7 +242,7 @@ const saslState = new WeakMap<IRCUser, { buffer: string }>();
 /** AUTHENTICATE: SASL PLAIN through the server's portal. */
 export function authenticate(server: IRCServer, user: IRCUser, m: IRCMessage): void {
   const arg = m.params[0]!;
-  if (server.portal === null || !user.caps.has("sasl")) {
+  if (!server.acceptsPasswords() || !user.caps.has("sasl")) {
     server.numeric(user, "904", "SASL authentication failed");
     return;
   }

@@ -163,6 +163,14 @@ describe("IRC server registration", () => {
     assert.ok(c.lost === null);
     assert.equal(net.server.users.get("guest")!.account, null);
   });
+  it("with anonymous logins only, ignores PASS and offers no SASL", () => {
+    const net = new Net({ portal: new Portal(ircRealm(), [new AllowAnonymousAccess()]) });
+    const c = net.user("guest", "PASS serverpassword");
+    assert.equal(c.lost, null);
+    c.send("CAP LS 302");
+    net.flush();
+    assert.ok(!c.take()[0]!.includes("sasl"));
+  });
 });
 
 describe("IRC server capability negotiation and SASL", () => {
