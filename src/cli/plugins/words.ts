@@ -106,7 +106,7 @@ export const wordsPlugin: IServiceMaker = {
       type: "string",
       multiple: true,
       metavar: "NAME:PASSWORD",
-      help: "An IRC operator (for OPER); repeatable",
+      help: "An IRC operator (for OPER)",
     },
     "max-clients": { type: "string", metavar: "N", help: "Refuse connections beyond N at once" },
     "max-per-ip": {
