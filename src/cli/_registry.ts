@@ -8,6 +8,7 @@ import { portforwardPlugin } from "./plugins/portforward.js";
 import { runPlugin } from "./plugins/run.js";
 import { socksPlugin } from "./plugins/socks.js";
 import { wirePlugin } from "./plugins/wire.js";
+import { wordsPlugin } from "./plugins/words.js";
 
 /** A `twist` subcommand that is not a service (it runs and exits). */
 export interface TwistCommand {
@@ -21,7 +22,7 @@ export interface TwistCommand {
 
 /** The service plugins `twist` knows without `--plugin`. */
 export function builtinPlugins(): IServiceMaker[] {
-  return [portforwardPlugin, runPlugin, socksPlugin, wirePlugin];
+  return [portforwardPlugin, runPlugin, socksPlugin, wirePlugin, wordsPlugin];
 }
 
 /** The commands `twist` knows. */
