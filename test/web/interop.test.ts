@@ -17,7 +17,7 @@ import {
   Resource,
   Site,
 } from "../../src/web/index.js";
-import { PYTHON, ROOT, requirePeer, run, start } from "../_helpers/proc.js";
+import { freePort, PYTHON, ROOT, requirePeer, run, start } from "../_helpers/proc.js";
 
 const CURL = "/usr/bin/curl";
 const OPENSSL = "/usr/bin/openssl";
@@ -226,15 +226,19 @@ describe("real Twisted's Agent against our server", () => {
 });
 
 describe("twist web", () => {
-  it("serves a directory to curl, with --add-header, --mime-type and an access log", async () => {
+  it("serves a directory over HTTP and HTTPS, with --add-header, --mime-type and an access log", async () => {
     writeFileSync(join(dir, "notes.foo"), "foo notes");
+    const p = await freePort();
+    const sp = await freePort();
     const server = start(process.execPath, [
       join(ROOT, "bin/twist.js"),
       "--plugin",
       "src/cli/plugins/web.ts",
       "web",
       "--listen",
-      "tcp:0:interface=127.0.0.1",
+      `tcp:${p}:interface=127.0.0.1`,
+      "--listen",
+      `ssl:${sp}:interface=127.0.0.1:privateKey=${join(dir, "key.pem")}:certKey=${certPath}`,
       "--path",
       dir,
       "--add-header",
@@ -245,8 +249,16 @@ describe("twist web", () => {
       "-",
     ]);
     try {
-      const m = await server.waitFor(/listening on .*port=(\d+)/);
-      const p = m[1] as string;
+      await server.waitFor(new RegExp(`listening on [^\\n]*port=${sp}`));
+      await server.waitFor(new RegExp(`listening on [^\\n]*port=${p}`));
+      const secure = await curl([
+        "--cacert",
+        certPath,
+        "--resolve",
+        `localhost:${sp}:127.0.0.1`,
+        `https://localhost:${sp}/notes.foo`,
+      ]);
+      assert.equal(secure.stdout, "foo notes");
       const r = await curl(["-D", "-", `http://127.0.0.1:${p}/notes.foo`]);
       assert.match(r.stdout, /X-Served-By: twist\r\n/);
       assert.match(r.stdout, /Content-Type: text\/x-foo\r\n/);
