@@ -8,7 +8,7 @@ import { ClientFactory } from "../../src/internet/protocol.js";
 import { IRCClient } from "../../src/words/_client.js";
 
 /** Resolves when `check()` returns a value other than undefined; fails after `ms`. */
-export function waitFor<T>(what: string, check: () => T | undefined, ms = 8000): Promise<T> {
+export function waitFor<T>(what: string, check: () => T | undefined, ms = 20_000): Promise<T> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const tick = () => {
