@@ -652,3 +652,11 @@ describe("HTTP11Connection (client role)", () => {
     );
   });
 });
+
+describe("HTTP11Connection: defaults per role", () => {
+  it("limits request bodies to 100 MiB but reads responses of any size", () => {
+    assert.equal(new HTTP11Connection("server").limits.maxBodySize, 100 * 1024 * 1024);
+    assert.equal(new HTTP11Connection("client").limits.maxBodySize, Number.POSITIVE_INFINITY);
+    assert.equal(new HTTP11Connection("client", { maxBodySize: 10 }).limits.maxBodySize, 10);
+  });
+});

@@ -121,7 +121,9 @@ export class HTTP11Connection {
   constructor(role: Role, limits: Partial<HTTPLimits> = {}) {
     this.ourRole = role;
     this.theirRole = role === "server" ? "client" : "server";
-    this.limits = { ...DEFAULT_LIMITS, ...limits };
+    // A client reads bodies of any size unless told otherwise (downloads are streamed).
+    const bodyDefault = role === "server" ? DEFAULT_LIMITS.maxBodySize : Number.POSITIVE_INFINITY;
+    this.limits = { ...DEFAULT_LIMITS, maxBodySize: bodyDefault, ...limits };
     this.maxBodySize = this.limits.maxBodySize;
     const server = role === "server";
     this.badStatus = server ? 400 : 502;

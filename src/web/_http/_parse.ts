@@ -12,7 +12,10 @@ export interface HTTPLimits {
   maxHeaderSize: number;
   /** The most header fields (or trailer fields) in a message (431 beyond). Default 100. */
   maxHeaderCount: number;
-  /** The largest body, in bytes (413 beyond); change it per message with `setMaxBodySize`. */
+  /**
+   * The largest body, in bytes (413 beyond); change it per message with `setMaxBodySize`.
+   * Default 100 MiB for a server, no limit for a client.
+   */
   maxBodySize: number;
   /** The longest chunk-size line of a chunked body, with extensions (400 beyond). Default 4 KiB. */
   maxChunkLineSize: number;
