@@ -10,7 +10,6 @@ import type {
   IDelayedCall,
   IListeningPort,
   IProducer,
-  IPushProducer,
   IReactorTCP,
   IReactorTime,
   ITCPTransport,
@@ -400,10 +399,3 @@ export class AsciiReceivingConsumer implements IConsumer {
     }
   }
 }
-
-/** A push producer that does nothing (for consumers that need one registered). */
-export const NULL_PRODUCER: IPushProducer = {
-  pauseProducing() {},
-  resumeProducing() {},
-  stopProducing() {},
-};

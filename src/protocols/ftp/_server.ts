@@ -305,7 +305,6 @@ export class FTP extends Protocol {
       await move(dtp);
       ok = !transfer.aborted;
     } catch (e) {
-      if (process.env.FTP_DEBUG) console.error("transfer error", e);
       if (!transfer.aborted && !(e instanceof TransferFailed)) {
         log.warn("Transfer failed: {error}", { error: String(e) });
       }
