@@ -58,7 +58,9 @@ describe("twist web options", () => {
       const s = connectTo(site, clock);
       s.send("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
       // The file is read asynchronously.
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      for (let i = 0; i < 500 && !s.tr.value().toString().endsWith("# start"); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
       const [done] = s.responses(["GET"]);
       assert.equal(done?.header("content-type"), "text/markdown");
       assert.equal(done?.header("x-a"), "1");
