@@ -4,6 +4,7 @@ import type { IServiceMaker } from "../application/_plugin.js";
 import { passwdMain } from "../cred/index.js";
 // Registers the haproxy: endpoint type, for every plugin's --listen.
 import "../protocols/haproxy.js";
+import { ftpPlugin } from "./plugins/ftp.js";
 import { portforwardPlugin } from "./plugins/portforward.js";
 import { runPlugin } from "./plugins/run.js";
 import { socksPlugin } from "./plugins/socks.js";
@@ -22,7 +23,7 @@ export interface TwistCommand {
 
 /** The service plugins `twist` knows without `--plugin`. */
 export function builtinPlugins(): IServiceMaker[] {
-  return [portforwardPlugin, runPlugin, socksPlugin, wirePlugin, wordsPlugin];
+  return [ftpPlugin, portforwardPlugin, runPlugin, socksPlugin, wirePlugin, wordsPlugin];
 }
 
 /** The commands `twist` knows. */
