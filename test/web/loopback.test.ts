@@ -256,6 +256,37 @@ describe("web server over loopback TCP", () => {
     assert.equal((await get(port, "/hello")).body.toString(), "hello world");
   });
 
+  it("answers each bad request with its status over a real socket, and keeps serving", async () => {
+    const root = new Resource();
+    const small = new Headers();
+    small.maxRequestBodySize = 1000;
+    root.putChild("small", small);
+    root.putChild("hello", new Data("hello world", "text/plain"));
+    const port = listen(new Site(root, { reactor }));
+    const cases: [string, number][] = [
+      [
+        "POST /hello HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
+        400,
+      ],
+      ["POST /hello HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\n\r\n", 400],
+      ["GET /hello HTTP/1.1\r\nHost: h\r\nX-Folded: a\r\n b\r\n\r\n", 400],
+      ["GET /hello HTTP/1.1\r\nHost : h\r\n\r\n", 400],
+      ["GET /hello HTTP/1.1\r\nHost: h\rX: y\r\n\r\n", 400],
+      [`GET /${"a".repeat(10_000)} HTTP/1.1\r\nHost: h\r\n\r\n`, 414],
+      [`POST /small HTTP/1.1\r\nHost: h\r\nContent-Length: 5000\r\n\r\n${"z".repeat(5000)}`, 413],
+      [
+        `POST /small HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n${"64\r\n".concat("z".repeat(100), "\r\n").repeat(20)}0\r\n\r\n`,
+        413,
+      ],
+    ];
+    for (const [data, status] of cases) {
+      const out = await raw(port, data);
+      assert.match(out, new RegExp(`^HTTP/1\\.1 ${status} `), data.slice(0, 60));
+      assert.match(out, /\r\nConnection: close\r\n/);
+    }
+    assert.equal((await get(port, "/hello")).body.toString(), "hello world");
+  });
+
   it("answers 431 to an oversized head and 408 to a slow-loris, then closes", async () => {
     const port = listen(new Site(new Data("x", "text/plain"), { reactor, headerTimeout: 0.3 }));
     const big = await raw(
