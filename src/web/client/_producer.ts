@@ -149,4 +149,3 @@ export class FileBodyProducer implements IBodyProducer {
     this.stream?.destroy();
   }
 }
-

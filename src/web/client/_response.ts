@@ -3,12 +3,7 @@
 import { Deferred } from "../../internet/defer.js";
 import { CancelledError } from "../../internet/error.js";
 import { Failure } from "../../internet/failure.js";
-import type {
-  IAddress,
-  IProtocol,
-  IPushProducer,
-  ITransport,
-} from "../../internet/interfaces.js";
+import type { IAddress, IProtocol, IPushProducer, ITransport } from "../../internet/interfaces.js";
 import type { Headers } from "../_headers.js";
 import { PartialDownloadError, PotentialDataLoss, ResponseDone } from "./_errors.js";
 import type { BodyLength } from "./_producer.js";
@@ -170,6 +165,7 @@ export class Response implements IResponse {
   private transport: ResponseBodyTransport | null = null;
   private endReason: Failure | null = null;
   private delivered = false;
+  private finished = false;
 
   constructor(init: ResponseInit, source: _BodySource) {
     this.version = init.version;
@@ -199,7 +195,10 @@ export class Response implements IResponse {
     const waiting = this.buffered;
     this.buffered = [];
     this.bufferedBytes = 0;
-    for (const chunk of waiting) protocol.dataReceived(chunk);
+    for (const chunk of waiting) {
+      if (this.finished) return;
+      protocol.dataReceived(chunk);
+    }
     if (this.endReason !== null) this.finish(this.endReason);
     else this.source.bodyConsumerAttached();
   }
@@ -233,6 +232,8 @@ export class Response implements IResponse {
   }
 
   private finish(reason: Failure): void {
+    if (this.finished) return;
+    this.finished = true;
     this.transport?._disconnect();
     const protocol = this.protocol as IProtocol;
     protocol.connectionLost(reason);

@@ -1,0 +1,60 @@
+// twisted-ts/web/client: the HTTP/1.1 client — Agent, connection pool, redirects, decoders, cookies, getPage.
+
+export { Headers } from "../_headers.js";
+export {
+  Agent,
+  type AgentOptions,
+  type AgentReactor,
+  BrowserLikePolicyForHTTPS,
+  type IAgent,
+  type IAgentEndpointFactory,
+  type IPolicyForHTTPS,
+  ProxyAgent,
+  type ProxyAgentOptions,
+} from "./_agent.js";
+export {
+  InfiniteRedirection,
+  PageRedirect,
+  PartialDownloadError,
+  PotentialDataLoss,
+  RedirectWithNoLocation,
+  RequestGenerationFailed,
+  RequestNotSent,
+  RequestTransmissionFailed,
+  ResponseDone,
+  ResponseFailed,
+  ResponseNeverReceived,
+  SchemeNotSupported,
+  WebError,
+  WebError as Error,
+  WrapperError,
+  WrongBodyLength,
+} from "./_errors.js";
+export {
+  type ConnectionOptions,
+  HTTPConnectionPool,
+  type IHTTPClientConnection,
+} from "./_pool.js";
+export {
+  type BodyLength,
+  FileBodyProducer,
+  type FileBodyProducerOptions,
+  type IBodyProducer,
+  UNKNOWN_LENGTH,
+} from "./_producer.js";
+export {
+  type ClientState,
+  HTTP11ClientProtocol,
+  type HTTP11ClientProtocolOptions,
+} from "./_protocol.js";
+export { Request, type RequestOptions } from "./_request.js";
+export {
+  type HTTPVersionTuple,
+  type IClientRequest,
+  type IResponse,
+  Response,
+  ResponseBodyTransport,
+  type ResponseInit,
+  readBody,
+} from "./_response.js";
+export { URI } from "./_uri.js";
