@@ -8,6 +8,7 @@ import { ftpPlugin } from "./plugins/ftp.js";
 import { portforwardPlugin } from "./plugins/portforward.js";
 import { runPlugin } from "./plugins/run.js";
 import { socksPlugin } from "./plugins/socks.js";
+import { webPlugin } from "./plugins/web.js";
 import { wirePlugin } from "./plugins/wire.js";
 import { wordsPlugin } from "./plugins/words.js";
 
@@ -23,7 +24,7 @@ export interface TwistCommand {
 
 /** The service plugins `twist` knows without `--plugin`. */
 export function builtinPlugins(): IServiceMaker[] {
-  return [ftpPlugin, portforwardPlugin, runPlugin, socksPlugin, wirePlugin, wordsPlugin];
+  return [ftpPlugin, portforwardPlugin, runPlugin, socksPlugin, webPlugin, wirePlugin, wordsPlugin];
 }
 
 /** The commands `twist` knows. */

@@ -103,10 +103,12 @@ export abstract class StreamPort implements IListeningPort {
       this.closed();
       return;
     }
-    log.info("{factory} starting on {address}", {
-      factory: nameOf(this.factory),
-      address: String(this.getHost()),
-    });
+    if (isNoisy(this.factory)) {
+      log.info("{factory} starting on {address}", {
+        factory: nameOf(this.factory),
+        address: String(this.getHost()),
+      });
+    }
     try {
       this.factory.doStart();
     } catch (e) {
@@ -236,7 +238,7 @@ export abstract class StreamPort implements IListeningPort {
       log.failure("Error while closing {port}", Failure.from(e), undefined, { port: String(this) });
     }
     if (started) {
-      log.info("({port} closed)", { port: String(this) });
+      if (isNoisy(this.factory)) log.info("({port} closed)", { port: String(this) });
       try {
         this.factory.doStop();
       } catch (e) {
@@ -354,4 +356,9 @@ export function uvError(errno: number, syscall: string, host: string, port: numb
     address: host,
     port,
   });
+}
+
+/** Twisted's `factory.noisy`: a factory whose `noisy` is false has its ports start and stop quietly. */
+function isNoisy(factory: unknown): boolean {
+  return (factory as { noisy?: unknown }).noisy !== false;
 }

@@ -528,6 +528,16 @@ export class TCPTransport implements ITLSTransport {
   }
 
   /**
+   * The TLS session, for resuming it on another connection (as FTPS data connections must), or
+   * `undefined` without TLS or before the handshake.
+   */
+  getSession(): Buffer | undefined {
+    const s = this.socket as Partial<TLSSocket>;
+    if (!this.tlsOn || typeof s.getSession !== "function") return undefined;
+    return s.getSession() ?? undefined;
+  }
+
+  /**
    * Switches the connection to TLS (STARTTLS). What was written before is sent in clear first;
    * what is written after is encrypted. The handshake side is `options.isServer`, by default
    * the side that accepted the connection. Clients verify the server's certificate and name

@@ -183,6 +183,8 @@ export interface ITLSTransport extends ITCPTransport {
   readonly negotiatedProtocol: string | null;
   /** The peer's certificate (as Node gives it), or `null`. */
   getPeerCertificate(): unknown;
+  /** The TLS session (to resume it on another connection), or `undefined`. */
+  getSession?(): Buffer | undefined;
 }
 
 /** A UDP port: sends datagrams, and can be "connected" to one peer. */

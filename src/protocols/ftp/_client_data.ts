@@ -139,8 +139,8 @@ export interface PendingDataConnection {
 /**
  * The TLS options of a data connection: the client's, plus the control connection's TLS
  * session (to be resumed: servers such as vsftpd with `require_ssl_reuse` insist) and the name
- * its certificate was checked against. The session comes from the transport's socket
- * (`getHandle().getSession()`).
+ * its certificate was checked against. The session comes from the transport's `getSession()`
+ * (or its socket's, for transports without it).
  */
 export function dataTLSOptions(
   control: ITLSTransport,
@@ -150,7 +150,7 @@ export function dataTLSOptions(
   const socket = t.getHandle?.() as
     | { getSession?: () => Buffer | undefined; servername?: string | false }
     | undefined;
-  const session = socket?.getSession?.();
+  const session = control.getSession?.() ?? socket?.getSession?.();
   const peer = (t.getPeer() as { host?: string }).host;
   const options: TLSContextOptions = { ...tlsOptions, isServer: false };
   if (session !== undefined) options.session = session;
