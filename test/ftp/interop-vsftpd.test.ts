@@ -100,7 +100,7 @@ before(async () => {
     ].join("\n"),
   );
   vsftpd = start(VSFTPD, [config]);
-  for (let i = 0; i < 100 && !(await portOpen(port)); i++)
+  for (let i = 0; i < 400 && !(await portOpen(port)); i++)
     await new Promise((r) => setTimeout(r, 50));
   assert.ok(await portOpen(port), `vsftpd did not start: ${vsftpd.output()}`);
 });
