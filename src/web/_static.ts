@@ -1,7 +1,7 @@
 // static.File: files and directories from disk — MIME types, index files, listings, ranges, caching.
 
 import { randomBytes } from "node:crypto";
-import { closeSync, openSync, readdirSync, type Stats, statSync } from "node:fs";
+import { closeSync, openSync, readdirSync, realpathSync, type Stats, statSync } from "node:fs";
 import { basename, extname, join, resolve, sep } from "node:path";
 import { contentType as mimeContentType } from "mime-types";
 import { CACHED, type Request } from "./_request.js";
@@ -80,7 +80,8 @@ function formatSize(n: number): string {
  * and single or multiple byte ranges (206, `multipart/byteranges`, 416), and are streamed in
  * 64 KiB chunks with back-pressure. Directories serve an index file or an escaped HTML
  * listing. Path segments that could leave the root — `..`, `.`, anything holding `/`, `\` or
- * NUL (also when percent-encoded) — get 404, and resolved paths are checked to stay inside.
+ * NUL (also when percent-encoded) — get 404, and resolved paths are checked to stay inside;
+ * a symbolic link is followed only when its target is inside the root too.
  *
  * @example
  * ```ts
@@ -137,16 +138,35 @@ export class File extends Resource {
     return this.render_GET(request);
   }
 
+  /**
+   * The real path of `path` (symbolic links resolved) if it is inside the root's real path,
+   * else `null`: a link must not lead out of the tree being served.
+   */
+  private realPathInside(path: string): string | null {
+    let real: string;
+    let realRoot: string;
+    try {
+      real = realpathSync.native(path);
+      realRoot = realpathSync.native(this.root);
+    } catch {
+      return null;
+    }
+    const prefix = realRoot.endsWith(sep) ? realRoot : realRoot + sep;
+    return real === realRoot || real.startsWith(prefix) ? real : null;
+  }
+
   render_GET(request: Request): RenderResult {
+    const real = this.realPathInside(this.path);
+    if (real === null) return new NoResource().render(request);
     let st: Stats;
     try {
-      st = statSync(this.path);
+      st = statSync(real);
     } catch {
       return new NoResource().render(request);
     }
     if (st.isDirectory()) return this.renderDirectory(request);
     if (!st.isFile()) return new ForbiddenResource().render(request);
-    return this.renderFile(request, this.path, st);
+    return this.renderFile(request, real, st, this.path);
   }
 
   private renderDirectory(request: Request): RenderResult {
@@ -155,10 +175,12 @@ export class File extends Resource {
       return redirectTo(`${request.path}/${q < 0 ? "" : request.uri.slice(q)}`, request, 301);
     }
     for (const name of this.options.indexNames) {
-      const index = join(this.path, name);
+      const asked = join(this.path, name);
+      const index = this.realPathInside(asked);
+      if (index === null) continue;
       try {
         const st = statSync(index);
-        if (st.isFile()) return this.renderFile(request, index, st);
+        if (st.isFile()) return this.renderFile(request, index, st, asked);
       } catch {
         // not this one
       }
@@ -178,9 +200,11 @@ export class File extends Resource {
     }
     const rows: string[] = [];
     names.forEach((name, i) => {
+      const real = this.realPathInside(join(this.path, name));
+      if (real === null) return;
       let st: Stats;
       try {
-        st = statSync(join(this.path, name));
+        st = statSync(real);
       } catch {
         return;
       }
@@ -201,11 +225,12 @@ export class File extends Resource {
     return `<!DOCTYPE html>\n<html>\n<head>\n<meta charset="utf-8">\n<title>${title}</title>\n<style>th, td { padding: 0 1em; text-align: left; } tr.odd { background: #eee; }</style>\n</head>\n<body>\n<h1>${title}</h1>\n<table>\n<thead><tr><th>Filename</th><th>Size</th><th>Content type</th><th>Last modified</th></tr></thead>\n<tbody>\n${rows.join("\n")}\n</tbody>\n</table>\n</body>\n</html>\n`;
   }
 
-  private renderFile(request: Request, path: string, st: Stats): RenderResult {
+  /** Serves the file at `path`, typed by the name it was asked for (`asked`). */
+  private renderFile(request: Request, path: string, st: Stats, asked: string): RenderResult {
     const size = st.size;
     const mtime = Math.floor(st.mtimeMs / 1000);
     const etag = `"${size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
-    const type = this.contentTypeFor(path);
+    const type = this.contentTypeFor(asked);
     request.setHeader("Accept-Ranges", "bytes");
     if (request.setETag(etag) === CACHED || request.setLastModified(mtime) === CACHED) {
       return "";

@@ -1,7 +1,7 @@
 // Tests of static.File over StringTransport: types, index files, listings, ranges, caching, streaming, escapes.
 
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -31,6 +31,11 @@ before(() => {
   writeFileSync(join(root, "big.bin"), big);
   writeFileSync(join(root, "docs", "index.html"), "<h1>docs</h1>");
   utimesSync(join(root, "hello.txt"), 1_000_000, 1_000_000);
+  symlinkSync(join(base, "secret.txt"), join(root, "out-link.txt"));
+  symlinkSync(base, join(root, "out-dir"));
+  symlinkSync("hello.txt", join(root, "in-link.html"));
+  mkdirSync(join(root, "evil-index"));
+  symlinkSync(join(base, "secret.txt"), join(root, "evil-index", "index.html"));
 });
 
 after(() => rmSync(base, { recursive: true, force: true }));
@@ -209,6 +214,31 @@ describe("static.File", () => {
       assert.doesNotMatch(r.body.toString(), /top secret|root:/);
     });
   }
+
+  for (const path of ["/out-link.txt", "/out-dir/secret.txt", "/out-dir/", "/evil-index/"]) {
+    it(`does not follow a symbolic link out of the root: ${path}`, async () => {
+      const s = serve(new File(root, { listDirectories: false }));
+      const r = await fetchOne(s, GET(path));
+      assert.ok(r.status === 404 || r.status === 403, `${path}: ${r.status}`);
+      assert.doesNotMatch(r.body.toString(), /top secret/);
+    });
+  }
+
+  it("follows a symbolic link inside the root, typed by the name asked for", async () => {
+    const s = serve(new File(root));
+    const r = await fetchOne(s, GET("/in-link.html"));
+    assert.equal(r.status, 200);
+    assert.equal(r.body.toString(), "hello, world\n");
+    assert.match(r.header("content-type") ?? "", /^text\/html/);
+  });
+
+  it("leaves links out of the root out of the listing", async () => {
+    const s = serve(new File(root));
+    const r = await fetchOne(s, GET("/"));
+    assert.equal(r.status, 200);
+    assert.match(r.body.toString(), /in-link\.html/);
+    assert.doesNotMatch(r.body.toString(), /out-link|out-dir/);
+  });
 
   it("streams a large file chunk by chunk, holding still while the client is not reading", async () => {
     const s = serve(new File(root));
