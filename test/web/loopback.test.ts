@@ -81,7 +81,7 @@ function get(
 }
 
 /** Sends raw bytes and collects everything until the server closes. */
-function raw(port: number, data: string, timeoutMs = 5000): Promise<string> {
+function raw(port: number, data: string, timeoutMs = 20_000): Promise<string> {
   return new Promise((resolve, reject) => {
     const s: Socket = connect(port, "127.0.0.1");
     const chunks: Buffer[] = [];
