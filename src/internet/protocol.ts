@@ -480,9 +480,16 @@ export function connectionDone(): Failure {
  * @returns the thrown value wrapped in a `Failure`, or `null` when `fn` returned normally
  * @internal
  */
-export function _callSafely(what: string, fn: () => void): Failure | null {
+export function _callSafely(what: string, fn: () => unknown): Failure | null {
   try {
-    fn();
+    const result = fn();
+    // An async callback that rejects is logged too, instead of becoming an unhandled rejection
+    // (which would end the process).
+    if (result instanceof Promise) {
+      result.then(undefined, (e: unknown) => {
+        log.failure(`Unhandled error in ${what}`, Failure.from(e));
+      });
+    }
     return null;
   } catch (e) {
     const f = Failure.from(e);

@@ -10,6 +10,7 @@ import type { Failure } from "../../src/internet/failure.js";
 import type { IPushProducer } from "../../src/internet/interfaces.js";
 import { ProcessProtocol, Protocol } from "../../src/internet/protocol.js";
 import { PipeAddress, StandardIO } from "../../src/internet/stdio.js";
+import { capturingLogs } from "../_helpers/tcp.js";
 
 /** Rejects after `ms` so that a missing event fails the test instead of hanging it. */
 function within<T>(what: string, promise: PromiseLike<T>, ms = 5000): Promise<T> {
@@ -234,6 +235,42 @@ describe("StandardIO over injected streams", () => {
     assert.ok(t.getPeer() instanceof PipeAddress);
     assert.ok(t.getHost() instanceof PipeAddress);
     t.loseConnection();
+  });
+
+  test("an async dataReceived that rejects is logged, not left as an unhandled rejection", async () => {
+    const io = pipes();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown): void => {
+      unhandled.push(e);
+    };
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      await capturingLogs(async (events) => {
+        let rejected!: () => void;
+        const done = new Promise<void>((r) => {
+          rejected = r;
+        });
+        class AsyncBuggy extends Recorder {
+          override async dataReceived(data: Buffer): Promise<void> {
+            await Promise.resolve();
+            rejected();
+            throw new Error("Async buggy protocol");
+          }
+        }
+        const t = new StandardIO(new AsyncBuggy(), io);
+        io.stdin.write("boom");
+        await within("dataReceived", done);
+        const logged = (): boolean =>
+          events.some((e) => /Async buggy protocol/.test(String(e.log_failure?.value)));
+        for (let i = 0; i < 100 && !logged(); i++) await new Promise((r) => setImmediate(r));
+        assert.ok(logged(), "the rejection was logged");
+        t.loseConnection();
+      });
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.removeListener("unhandledRejection", onUnhandled);
+    }
   });
 
   test("an exception in dataReceived is logged and loses the connection", async () => {
