@@ -110,6 +110,11 @@ export class URI {
     return `${this.scheme}://${host}:${this.port}`;
   }
 
+  /** The whole URI as parsed, userinfo and fragment included. */
+  get href(): string {
+    return this.url.href;
+  }
+
   /** The whole URI without userinfo (fragment included). */
   toString(): string {
     return this.absoluteForm + this.fragment;

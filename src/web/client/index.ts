@@ -13,6 +13,22 @@ export {
   type ProxyAgentOptions,
 } from "./_agent.js";
 export {
+  type Cookie,
+  CookieAgent,
+  CookieJar,
+  type CookieJarOptions,
+  domainMatch,
+  parseCookieDate,
+  pathMatch,
+} from "./_cookies.js";
+export {
+  ContentDecoderAgent,
+  DecodedResponse,
+  type DecoderClass,
+  DeflateDecoder,
+  GzipDecoder,
+} from "./_decoder.js";
+export {
   InfiniteRedirection,
   PageRedirect,
   PartialDownloadError,
@@ -30,6 +46,7 @@ export {
   WrapperError,
   WrongBodyLength,
 } from "./_errors.js";
+export { downloadPage, type GetPageOptions, getPage } from "./_getpage.js";
 export {
   type ConnectionOptions,
   HTTPConnectionPool,
@@ -47,6 +64,7 @@ export {
   HTTP11ClientProtocol,
   type HTTP11ClientProtocolOptions,
 } from "./_protocol.js";
+export { BrowserLikeRedirectAgent, RedirectAgent } from "./_redirect.js";
 export { Request, type RequestOptions } from "./_request.js";
 export {
   type HTTPVersionTuple,

@@ -1,15 +1,25 @@
 // Test helpers of the HTTP client tests: a client protocol on a StringTransport, and body recorders.
 
-import type { Deferred } from "../../../src/internet/defer.js";
-import type { Failure } from "../../../src/internet/failure.js";
+import { Deferred } from "../../../src/internet/defer.js";
+import { Failure } from "../../../src/internet/failure.js";
 import type { IProtocol, ITransport } from "../../../src/internet/interfaces.js";
-import { Clock, StringTransportWithDisconnection } from "../../../src/testing/index.js";
+import {
+  Clock,
+  StringTransport,
+  StringTransportWithDisconnection,
+} from "../../../src/testing/index.js";
 import { Headers } from "../../../src/web/_headers.js";
 import {
+  type BodyLength,
   HTTP11ClientProtocol,
   type HTTP11ClientProtocolOptions,
+  type HTTPVersionTuple,
+  type IAgent,
   type IBodyProducer,
+  type IClientRequest,
+  type IResponse,
   Request,
+  ResponseDone,
   URI,
 } from "../../../src/web/client/index.js";
 
@@ -114,5 +124,81 @@ export class ControlledProducer implements IBodyProducer {
   stopProducing(): void {
     this.state = "stopped";
     this.stopCount++;
+  }
+}
+
+/** A response with a canned body, delivered at once (for tests of agents that wrap agents). */
+export class StubResponse implements IResponse {
+  readonly version: HTTPVersionTuple = ["HTTP", 1, 1];
+  readonly headers: Headers;
+  readonly length: BodyLength;
+  previousResponse: IResponse | null = null;
+  delivered = false;
+  /** Set to fail the body instead of ending it with ResponseDone. */
+  bodyFailure: Failure | null = null;
+
+  constructor(
+    readonly code: number,
+    headers: Record<string, string[]> = {},
+    readonly body: Buffer | string = "",
+    readonly request: IClientRequest | null = null,
+    readonly phrase = "Phrase",
+  ) {
+    this.headers = new Headers(headers);
+    this.length = Buffer.byteLength(body);
+  }
+
+  setPreviousResponse(response: IResponse): void {
+    this.previousResponse = response;
+  }
+
+  deliverBody(protocol: IProtocol): void {
+    this.delivered = true;
+    protocol.makeConnection(new StringTransport());
+    if (this.body.length > 0) protocol.dataReceived(Buffer.from(this.body));
+    protocol.connectionLost(this.bodyFailure ?? new Failure(new ResponseDone()));
+  }
+}
+
+/** One request made through a `FakeAgent`. */
+export interface FakeRequest {
+  method: string;
+  uri: string;
+  headers: Headers;
+  bodyProducer: IBodyProducer | null;
+  deferred: Deferred<IResponse>;
+}
+
+/** An agent that records requests; the test fires their Deferreds. */
+export class FakeAgent implements IAgent {
+  readonly requests: FakeRequest[] = [];
+
+  request(
+    method: string,
+    uri: string,
+    headers?: Headers | null,
+    bodyProducer?: IBodyProducer | null,
+  ): Deferred<IResponse> {
+    const deferred = new Deferred<IResponse>();
+    this.requests.push({
+      method,
+      uri,
+      headers: headers ?? new Headers(),
+      bodyProducer: bodyProducer ?? null,
+      deferred,
+    });
+    return deferred;
+  }
+
+  /** Answers the last request with `response` (its `request` set from the request made). */
+  answer(code: number, headers: Record<string, string[]> = {}, body = ""): StubResponse {
+    const last = this.requests[this.requests.length - 1] as FakeRequest;
+    const response = new StubResponse(code, headers, body, {
+      method: last.method,
+      absoluteURI: last.uri,
+      headers: last.headers,
+    });
+    last.deferred.callback(response);
+    return response;
   }
 }

@@ -256,7 +256,7 @@ describe("HTTP11ClientProtocol: reading responses (every split)", () => {
 
   it("1xx responses before the final one are skipped", () => {
     for (const [name, chunks] of splits(
-      "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n" + OK,
+      `HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n${OK}`,
     )) {
       const c = connected();
       const d = c.proto.request(makeRequest("GET", "http://example.com/"));
