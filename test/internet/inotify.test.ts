@@ -34,7 +34,7 @@ import {
 } from "../../src/internet/inotify.js";
 
 /** Rejects after `ms` so that a missing event fails the test instead of hanging it. */
-function within<T>(what: string, promise: PromiseLike<T>, ms = 5000): Promise<T> {
+function within<T>(what: string, promise: PromiseLike<T>, ms = 20_000): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`Timed out waiting for ${what}`)), ms);
@@ -212,10 +212,16 @@ describe("INotify", () => {
     mkdirSync(sub);
     const n = notifier();
     n.watch(dir, events.callback, { recursive: true });
-    const file = join(sub, "deep.txt");
-    // Node's recursive watch on Linux starts watching subdirectories asynchronously.
-    await sleep(100);
-    writeFileSync(file, "x");
+    // Node's recursive watch on Linux starts watching subdirectories asynchronously: create
+    // files until one under `sub` is reported (bounded), rather than guess how long that takes.
+    const deadline = Date.now() + 20_000;
+    let file = "";
+    for (let i = 0; !events.seen.some((e) => e.path.startsWith(`${sub}/`)); i++) {
+      assert.ok(Date.now() < deadline, `No event under ${sub} (seen: ${events.describe()})`);
+      file = join(sub, `deep-${i}.txt`);
+      writeFileSync(file, "x");
+      await sleep(50);
+    }
     await events.next(file, IN_CREATE);
   });
 

@@ -14,7 +14,7 @@ import type { IPushProducer } from "../../src/internet/interfaces.js";
 import { ProcessProtocol } from "../../src/internet/protocol.js";
 
 /** Rejects after `ms` so that a missing event fails the test instead of hanging it. */
-function within<T>(what: string, promise: PromiseLike<T>, ms = 5000): Promise<T> {
+function within<T>(what: string, promise: PromiseLike<T>, ms = 20_000): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`Timed out waiting for ${what}`)), ms);

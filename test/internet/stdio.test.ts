@@ -13,7 +13,7 @@ import { PipeAddress, StandardIO } from "../../src/internet/stdio.js";
 import { capturingLogs } from "../_helpers/tcp.js";
 
 /** Rejects after `ms` so that a missing event fails the test instead of hanging it. */
-function within<T>(what: string, promise: PromiseLike<T>, ms = 5000): Promise<T> {
+function within<T>(what: string, promise: PromiseLike<T>, ms = 20_000): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`Timed out waiting for ${what}`)), ms);

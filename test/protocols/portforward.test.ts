@@ -90,7 +90,7 @@ describe("ProxyFactory with a MemoryReactor", () => {
 // Real sockets ------------------------------------------------------------------------------
 
 /** Rejects after `ms` so that a missing event fails the test instead of hanging it. */
-function within<T>(what: string, promise: PromiseLike<T>, ms = 5000): Promise<T> {
+function within<T>(what: string, promise: PromiseLike<T>, ms = 20_000): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`Timed out waiting for ${what}`)), ms);
@@ -220,14 +220,21 @@ describe("ProxyFactory over real sockets", () => {
     reactor.connectTCP("127.0.0.1", proxyPort, new OneClient(client));
     await within("the client connection", client.connected_.promise);
     (client.t as ITCPTransport).pauseProducing();
-    await sleep(600);
-    const plateau = Firehose.sent;
+    // Wait for the upstream to stop writing (buffers full, producers paused), however long a
+    // loaded machine takes; without flow control it never would.
+    const deadline = Date.now() + 20_000;
+    let plateau = -1;
+    while (Firehose.sent !== plateau) {
+      // Kernel socket buffers hold a few MiB; without flow control this would be gigabytes.
+      assert.ok(Firehose.sent < 64 * 1024 * 1024, `upstream wrote ${Firehose.sent} bytes`);
+      assert.ok(Date.now() < deadline, `upstream never stopped: ${Firehose.sent} bytes`);
+      plateau = Firehose.sent;
+      await sleep(300);
+    }
     await sleep(400);
-    // Kernel socket buffers hold a few MiB; without flow control this would be gigabytes.
-    assert.ok(Firehose.sent < 64 * 1024 * 1024, `upstream wrote ${Firehose.sent} bytes`);
     assert.ok(Firehose.sent - plateau < 4 * 1024 * 1024, "upstream kept writing while paused");
     (client.t as ITCPTransport).resumeProducing();
-    await within("data after resuming", client.until(Firehose.sent + 1024 * 1024), 10_000);
+    await within("data after resuming", client.until(Firehose.sent + 1024 * 1024));
     client.t.loseConnection();
     await within("the upstream connection to close", Firehose.lost.promise);
   });
