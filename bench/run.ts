@@ -1,10 +1,11 @@
 // `npm run bench`: Twisted.ts, bare Node and real Twisted on the same workloads, side by side.
 //
 // Usage: npm run bench -- [--quick] [--peers twisted-ts,node,…] [--reps N] [--out DIR]
-//                         [--profile] [--write-benchmarks] [workload or group…]
+//                         [--profile] [--compiled] [--write-benchmarks] [workload or group…]
 // Workloads: echo-1 echo-50 echo-1000 bulk idle http-c50 http-c1 static deferred lines;
 // groups: echo tcp http micro. Results go to bench/results/ (JSON and Markdown); the report is
 // printed; `--write-benchmarks` (full runs only) puts it into BENCHMARKS.md.
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
@@ -97,6 +98,7 @@ interface Options {
   reps: number | null;
   out: string;
   cpuProfile: boolean;
+  compiled: boolean;
   writeBenchmarks: boolean;
 }
 
@@ -107,6 +109,7 @@ const USAGE = `Usage: npm run bench -- [options] [workload or group…]
   --reps N             repetitions of each measurement (default: 3 full, 1 quick)
   --out DIR            where results go (default bench/results)
   --profile            node servers write CPU profiles (--cpu-prof); hot functions reported
+  --compiled           run Twisted.ts from JavaScript compiled by tsc (as published), not tsx
   --write-benchmarks   put the report into BENCHMARKS.md (full runs of every workload only)
 Workloads: ${WORKLOADS.map((w) => w.id).join(" ")}; groups: echo tcp http micro`;
 
@@ -118,6 +121,7 @@ function parseArgs(argv: readonly string[], root: string): Options {
     reps: null,
     out: join(root, "bench/results"),
     cpuProfile: false,
+    compiled: false,
     writeBenchmarks: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -133,6 +137,7 @@ function parseArgs(argv: readonly string[], root: string): Options {
     else if (a === "--reps") o.reps = Number(value());
     else if (a === "--out") o.out = resolve(value());
     else if (a === "--profile") o.cpuProfile = true;
+    else if (a === "--compiled") o.compiled = true;
     else if (a === "--write-benchmarks") o.writeBenchmarks = true;
     else if (a === "--help" || a === "-h") {
       process.stdout.write(`${USAGE}\n`);
@@ -152,6 +157,27 @@ function parseArgs(argv: readonly string[], root: string): Options {
     throw new Error("Option --write-benchmarks needs a full run of every workload and peer");
   }
   return o;
+}
+
+/**
+ * Compiles the repository with tsc into `outDir` (type errors in files being written elsewhere
+ * do not stop the emit) and returns it; throws if the benchmark programs did not come out.
+ */
+function compile(root: string, outDir: string, log: (m: string) => void): string {
+  log(`Compiling with tsc into ${outDir} (--compiled)`);
+  const tsc = join(root, "node_modules/.bin/tsc");
+  const args = ["-p", "tsconfig.json", "--noEmit", "false", "--outDir", outDir];
+  const r = spawnSync(tsc, [...args, "--declaration", "false", "--sourceMap", "false"], {
+    cwd: root,
+    encoding: "utf8",
+    timeout: 300_000,
+  });
+  for (const f of ["bench/servers/echo.js", "bench/micro/micro.js", "src/internet/index.js"]) {
+    if (!existsSync(join(outDir, f))) {
+      throw new Error(`tsc did not produce ${f}: ${(r.stdout ?? "").split("\n")[0]}`);
+    }
+  }
+  return outDir;
 }
 
 const BEGIN = "<!-- bench:begin -->";
@@ -186,6 +212,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   const profileDir = o.cpuProfile ? join(o.out, `profiles-${stamp}`) : null;
   log(`Building the C tools (gcc -O2) into ${join(o.out, "bin")}`);
+  const build = o.compiled ? compile(root, join(o.out, "build"), log) : null;
   const ctx: Context = {
     root,
     settings,
@@ -193,6 +220,7 @@ async function main(argv: readonly string[]): Promise<void> {
     avail: checkAvailability(root),
     peers: o.peers,
     profileDir,
+    build,
     scratchDir: join(o.out, "scratch"),
     log,
   };
@@ -213,6 +241,7 @@ async function main(argv: readonly string[]): Promise<void> {
     machine: machineInfo(root),
     command,
     profile: o.profile,
+    runtime: build === null ? "tsx" : "compiled",
     settings: { ...settings },
     seconds: (Date.now() - t0) / 1000,
     loadAverage: { start: loadStart, end: loadavg()[0] ?? 0 },

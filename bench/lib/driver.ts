@@ -47,6 +47,11 @@ export interface Context {
   peers: ReadonlySet<string> | null;
   /** Where node servers write CPU profiles (`--profile`), or null. */
   profileDir: string | null;
+  /**
+   * With `--compiled`: the tsc build of the repository, whose JavaScript Twisted.ts programs run
+   * from (as the published package does); null: they run from TypeScript through tsx.
+   */
+  build: string | null;
   /** Scratch directory (static files). */
   scratchDir: string;
   /** Progress messages (stderr). */
@@ -65,7 +70,10 @@ export interface ServerPeer {
   startFailureMeansMissing?: string;
 }
 
-/** A node command line running `script` (through tsx for TypeScript), with profiling if asked. */
+/**
+ * A node command line running `script` — TypeScript through tsx, or its compiled JavaScript with
+ * `--compiled` — with profiling if asked.
+ */
 export function nodeArgv(
   ctx: Context,
   name: string,
@@ -78,8 +86,12 @@ export function nodeArgv(
     mkdirSync(dir, { recursive: true });
     argv.push("--cpu-prof", `--cpu-prof-dir=${dir}`);
   }
-  if (script.endsWith(".ts")) argv.push("--import", "tsx");
-  return [...argv, script, ...args.map(String)];
+  let path = script;
+  if (script.endsWith(".ts")) {
+    if (ctx.build !== null) path = join(ctx.build, script.replace(/\.ts$/, ".js"));
+    else argv.push("--import", "tsx");
+  }
+  return [...argv, path, ...args.map(String)];
 }
 
 /** Keeps the peers asked for with `--peers`. */

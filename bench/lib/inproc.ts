@@ -1,6 +1,5 @@
 // Workload 6: in-process microbenchmarks (Deferred chain, LineReceiver), one process per repetition.
-import type { Context } from "./driver.js";
-import { selectPeers } from "./driver.js";
+import { type Context, nodeArgv, selectPeers } from "./driver.js";
 import { runLoad, SERVER_CPU } from "./procs.js";
 import { emptyRow, finish, missingRow, type Row, type WorkloadResult } from "./results.js";
 import { PYTHON } from "./tools.js";
@@ -40,7 +39,7 @@ async function runMicroWorkload(ctx: Context, spec: MicroSpec): Promise<Workload
       : missingRow("twisted", spec.twistedLabel, ctx.avail.twisted),
   );
   const wanted = new Set(selectPeers(ctx, rows).map((r) => r.peer));
-  const nodeArgv = [process.execPath, "--import", "tsx", "bench/micro/micro.ts"];
+  const micro = nodeArgv(ctx, `${spec.id}-micro`, "bench/micro/micro.ts", []);
   const nodeRows = rows.filter((r) => r.peer in spec.nodeVariants && wanted.has(r.peer));
   const twistedRow = rows.find(
     (r) => r.peer === "twisted" && wanted.has(r.peer) && r.status === "ok",
@@ -48,7 +47,7 @@ async function runMicroWorkload(ctx: Context, spec: MicroSpec): Promise<Workload
   for (let rep = 0; rep < ctx.settings.reps; rep++) {
     if (nodeRows.length > 0) {
       try {
-        const out = await runMicro(ctx, [...nodeArgv, spec.id, String(spec.count), String(rounds)]);
+        const out = await runMicro(ctx, [...micro, spec.id, String(spec.count), String(rounds)]);
         for (const row of nodeRows) {
           const v = out.result[row.peer]?.median;
           row.reps.push(v === undefined ? null : { [spec.metric]: v });

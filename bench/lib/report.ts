@@ -14,6 +14,8 @@ export interface RunResult {
   /** The command line, e.g. `npm run bench -- --quick`. */
   command: string;
   profile: string;
+  /** How Twisted.ts ran: TypeScript through tsx, or JavaScript compiled by tsc (`--compiled`). */
+  runtime: "tsx" | "compiled";
   settings: Record<string, unknown>;
   seconds: number;
   /** The 1-minute load average when the run started and ended: how busy the machine was. */
@@ -145,6 +147,11 @@ export function renderMarkdown(run: RunResult): string {
       `repetition(s), servers interleaved A B C A B C; each value is the median of the ` +
       `repetitions, each ratio the median of the per-repetition ratios); took ` +
       `${(run.seconds / 60).toFixed(1)} min.`,
+    `- **Twisted.ts ran**: ${
+      run.runtime === "tsx"
+        ? "from its TypeScript sources through tsx (`node --import tsx`)"
+        : "from JavaScript compiled by tsc (`--compiled`), as the published package runs"
+    }.`,
     `- **Machine load**: 1-minute load average ${run.loadAverage.start.toFixed(2)} at the start, ` +
       `${run.loadAverage.end.toFixed(2)} at the end (above ~0.5, other programs competed for the ` +
       `CPUs: throughput ratios then scatter between repetitions, while server CPU time per ` +

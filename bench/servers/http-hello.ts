@@ -18,9 +18,11 @@ interface WebModule {
   Resource: new () => object;
 }
 
-const webIndex = new URL("../../src/web/index.ts", import.meta.url);
+// index.ts from the sources (tsx), index.js from a tsc build (`npm run bench -- --compiled`)
+const ext = import.meta.url.endsWith(".ts") ? "ts" : "js";
+const webIndex = new URL(`../../src/web/index.${ext}`, import.meta.url);
 if (!existsSync(webIndex)) {
-  process.stderr.write("http-hello: the web battery (src/web/index.ts) is not built yet\n");
+  process.stderr.write(`http-hello: the web battery (src/web/index.${ext}) is not built yet\n`);
   process.exit(3);
 }
 const web = (await import(webIndex.href)) as WebModule;
