@@ -185,22 +185,35 @@ export function normalizeMask(mask: string): string {
   return mask;
 }
 
-const maskCache = new Map<string, RegExp>();
-
-/** True when `text` matches the glob `mask` (`*`, `?`) under the case mapping. */
+/**
+ * True when `text` matches the glob `mask` (`*`, `?`) under the case mapping. Masks come from
+ * clients (bans, WHO), so matching is the greedy star-backtracking scan, O(mask × text) at
+ * worst: a regular expression of many `.*` backtracks exponentially and would stall the server.
+ */
 export function matchMask(mask: string, text: string, mapping: string): boolean {
-  const key = `${mapping}\0${mask}`;
-  let re = maskCache.get(key);
-  if (re === undefined) {
-    const body = ircLower(mask, mapping)
-      .replace(/[.+^${}()|[\]\\]/g, "\\$&")
-      .replace(/\*/g, ".*")
-      .replace(/\?/g, ".");
-    re = new RegExp(`^${body}$`, "s");
-    if (maskCache.size > 1000) maskCache.clear();
-    maskCache.set(key, re);
+  const p = ircLower(mask, mapping);
+  const t = ircLower(text, mapping);
+  let i = 0;
+  let j = 0;
+  let star = -1;
+  let resume = 0;
+  while (j < t.length) {
+    const c = p[i];
+    if (c === "*") {
+      star = i++;
+      resume = j;
+    } else if (i < p.length && (c === "?" || c === t[j])) {
+      i++;
+      j++;
+    } else if (star >= 0) {
+      i = star + 1;
+      j = ++resume;
+    } else {
+      return false;
+    }
   }
-  return re.test(ircLower(text, mapping));
+  while (p[i] === "*") i++;
+  return i === p.length;
 }
 
 /** True when `user` matches one of the channel's bans. */

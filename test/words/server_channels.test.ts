@@ -250,6 +250,15 @@ describe("IRC server bans, kicks and invites", () => {
     assert.ok(matchMask("NICK[1]!*@*", "nick{1}!~u@host", "rfc1459"));
     assert.ok(matchMask("*!*@10.0.?.1", "x!y@10.0.5.1", "rfc1459"));
     assert.ok(!matchMask("a.b", "axb", "rfc1459"));
+    assert.ok(matchMask("a*b*c", "aXbYc", "rfc1459"));
+    assert.ok(!matchMask("a*b*c", "aXbYcd", "rfc1459"));
+    assert.ok(!matchMask("?", "", "rfc1459"));
+  });
+
+  it("a mask of many stars is matched in polynomial time (a client's ban or WHO cannot stall the server)", () => {
+    // As a regular expression of ".*a" groups this backtracked for seconds at only 8 stars.
+    const mask = `${"*a".repeat(200)}*!*@*x`;
+    assert.ok(!matchMask(mask, `${"a".repeat(300)}!~aaaaaaaaa@127.0.0.1`, "rfc1459"));
   });
 
   it("KICK removes a member and tells the channel; 482, 441 and 442 otherwise", () => {
