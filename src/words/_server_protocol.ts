@@ -15,6 +15,9 @@ import type { IRCUser, IRCUserConnection } from "./_server_state.js";
 
 const log = new Logger("twisted-ts.words.server");
 
+/** Bytes of input held during a login when flood protection is off (then "Excess Flood"). */
+const HELD_WITHOUT_FLOOD_BYTES = 64 * 1024;
+
 function cancelCall(call: IDelayedCall | null): void {
   if (call?.active()) call.cancel();
 }
@@ -115,7 +118,9 @@ export class IRCServerProtocol extends Protocol implements IRCUserConnection, IP
     this.pending.push(event);
     this.pendingBytes += size;
     const flood = this.server.flood;
-    if (flood !== null && this.pendingBytes > flood.queueBytes && !this.user!.isOper) {
+    // Without flood protection input is held only while a login is pending: bound it all the same.
+    const limit = flood === null ? HELD_WITHOUT_FLOOD_BYTES : flood.queueBytes;
+    if (this.pendingBytes > limit && !this.user!.isOper) {
       this.server.quit(this.user!, "Excess Flood");
       return;
     }
