@@ -43,6 +43,9 @@ export interface TCPTransportOptions {
   onLost?: (reason: Failure) => void;
 }
 
+/** How long reactor shutdown lets a connection flush its pending writes before aborting it. */
+const SHUTDOWN_GRACE_MS = 5_000;
+
 /**
  * A connected stream socket as a Twisted transport: TCP, Unix or TLS. Bytes from the socket go
  * to `protocol.dataReceived` as Node delivers them (no copy); `write` goes straight to the
@@ -148,7 +151,11 @@ export class TCPTransport implements ITLSTransport {
     }
   }
 
-  /** Closes the connection for reactor shutdown. @internal */
+  /**
+   * Closes the connection for reactor shutdown: pending data gets `SHUTDOWN_GRACE_MS` to be
+   * written, then the connection is aborted, so a peer that stopped reading cannot keep the
+   * process alive. @internal
+   */
   _shutdown(): void {
     this.loseConnection();
     const producer = this.producer;
@@ -156,6 +163,11 @@ export class TCPTransport implements ITLSTransport {
       // A producer would hold the close back: shutdown does not wait for it.
       this.unregisterProducer();
       this.callProducer(producer, "stopProducing");
+    }
+    if (!this.disconnected) {
+      setTimeout(() => {
+        if (!this.disconnected) this.abortConnection();
+      }, SHUTDOWN_GRACE_MS).unref();
     }
   }
 
