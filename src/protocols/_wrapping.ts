@@ -186,9 +186,12 @@ export class ProtocolWrapper extends Protocol implements ITransport {
 
   // IProtocol, as seen by the real transport ---------------------------------------------------
 
-  /** Hands the data to the wrapped protocol. */
+  /**
+   * Hands the data to the wrapped protocol. Its return value is passed on, so that the
+   * transport sees (and logs) a rejected Promise of an async `dataReceived`.
+   */
   override dataReceived(data: Buffer): void {
-    this.wrappedProtocol.dataReceived(data);
+    return this.wrappedProtocol.dataReceived(data);
   }
 
   /** The peer half-closed: tells a half-closeable wrapped protocol, or closes. */
