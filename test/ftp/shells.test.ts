@@ -167,17 +167,26 @@ for (const [name, make] of makers) {
       const sink = new Sink();
       const origWrite = sink.write.bind(sink);
       let paused = false;
+      let pausedNow!: () => void;
+      const pausedOnce = new Promise<void>((r) => {
+        pausedNow = r;
+      });
       sink.write = (d) => {
         origWrite(d);
         if (!paused && sink.producer !== null) {
           paused = true;
           (sink.producer as IPushProducer).pauseProducing();
-          setTimeout(() => (sink.producer as IPushProducer | null)?.resumeProducing(), 20);
+          pausedNow();
         }
       };
       const done = f.send(sink);
-      await new Promise((r) => setTimeout(r, 10));
-      assert.ok(sink.value.length < 1 << 20, "nothing more is read while paused");
+      // Wait for the pause itself (a loaded machine may read late), then for a while longer.
+      await pausedOnce;
+      const sent = sink.value.length;
+      await new Promise((r) => setTimeout(r, 50));
+      assert.ok(sent < 1 << 20);
+      assert.equal(sink.value.length, sent, "nothing more is read while paused");
+      (sink.producer as IPushProducer | null)?.resumeProducing();
       await done;
       assert.equal(sink.value.length, 1 << 20);
     });
