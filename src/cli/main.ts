@@ -75,6 +75,18 @@ function* walk(service: IService): Generator<IService> {
  * code: 0 after a clean stop, 64 for a bad command line, 1 when the service failed to start.
  */
 export async function main(argv: readonly string[], io: TwistIO = process): Promise<number> {
+  try {
+    return await runTwist(argv, io);
+  } finally {
+    // A cluster worker's IPC channel would keep it alive: let go of it once done (also after a
+    // usage error). Through the worker, not process.disconnect(): on a bare disconnect the
+    // cluster module calls process.exit(0), losing the exit code.
+    const cluster = (await import("node:cluster")).default;
+    if (cluster.isWorker && cluster.worker?.isConnected()) cluster.worker.disconnect();
+  }
+}
+
+async function runTwist(argv: readonly string[], io: TwistIO): Promise<number> {
   let plugins: IServiceMaker[] = [...builtinPlugins()];
   let parsed: ReturnType<typeof parseGlobal>;
   const listing = () => [
@@ -174,8 +186,11 @@ export async function main(argv: readonly string[], io: TwistIO = process): Prom
   });
   reactor.addSystemEventTrigger("before", "shutdown", () => service.stopService());
   await reactor.run();
-  // A cluster worker's IPC channel would keep it alive: let go of it once stopped.
-  if (process.connected && typeof process.disconnect === "function") process.disconnect();
+  // An IPC channel (other than a cluster worker's, let go of by main) would keep us alive.
+  const cluster = (await import("node:cluster")).default;
+  if (!cluster.isWorker && process.connected && typeof process.disconnect === "function") {
+    process.disconnect();
+  }
   return exitCode;
 }
 

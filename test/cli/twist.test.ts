@@ -290,6 +290,30 @@ describe("twist", () => {
     }
   });
 
+  it("--workers 2 with a bad --listen is a usage error with exit code 64, not a restart loop", async () => {
+    const r = await run(TWIST, ["--workers", "2", "wire", "--listen", "bogus:1"], {
+      timeoutMs: 60_000,
+    });
+    assert.equal(r.code, 64, `${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, /Invalid --listen bogus:1/);
+  });
+
+  it("--workers 2 on a busy port gives up with exit code 1", async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
+    const { port } = busy.address() as { port: number };
+    try {
+      const r = await run(
+        TWIST,
+        ["--workers", "2", "wire", "--listen", `tcp:${port}:interface=127.0.0.1`],
+        { timeoutMs: 120_000 },
+      );
+      assert.equal(r.code, 1, `${r.stdout}${r.stderr}`.slice(-2000));
+    } finally {
+      busy.close();
+    }
+  });
+
   it("passwd writes an entry that --auth file: accepts", async () => {
     const { mkdtempSync, readFileSync } = await import("node:fs");
     const { tmpdir } = await import("node:os");
