@@ -15,6 +15,7 @@ import {
   FTPShell,
   type IFTPShell,
   InMemoryShell,
+  InvalidPath,
   IsADirectoryError,
   IsNotADirectoryError,
   PermissionDeniedError,
@@ -244,6 +245,17 @@ describe("FTPShell: confinement to its root", () => {
     const link = entries.find((e) => e.name === "link-in");
     assert.equal(link?.type, "link");
     assert.equal(link?.target, join(root, "in", "ok.txt"));
+  });
+
+  it("refuses unresolved segments given straight to the shell (.., a slash, empty)", async () => {
+    await rejects(shell.openForWriting(["../escaped.txt"]), InvalidPath);
+    await rejects(shell.openForWriting(["in", "../../escaped.txt"]), InvalidPath);
+    await rejects(shell.removeDirectory(["in", "..", ".."]), InvalidPath);
+    await rejects(shell.removeFile(["in", ".."]), InvalidPath);
+    await rejects(shell.rename(["in", "..", ".."], ["moved"]), InvalidPath);
+    await rejects(shell.makeDirectory([""]), InvalidPath);
+    await rejects(shell.openForReading([".."]), InvalidPath);
+    await rejects(readFile(join(base, "escaped.txt")));
   });
 
   it("refuses to remove or rename the root", async () => {

@@ -26,6 +26,7 @@ import {
   FileExistsError,
   FileNotFoundError,
   FTPCmdError,
+  InvalidPath,
   IsADirectoryError,
   IsNotADirectoryError,
   LocalActionError,
@@ -134,8 +135,21 @@ export class FTPShell implements IFTPShell {
     return real === rootReal || real.startsWith(rootReal.endsWith(sep) ? rootReal : rootReal + sep);
   }
 
+  /**
+   * Refuses segments that are not plain names: the shell is public API, and a caller that did
+   * not resolve its path (`["..", …]`, `["a/../../etc"]`) must not reach past the root through
+   * the last segment, which is joined without being resolved.
+   */
+  private checkSegments(path: FTPPath): void {
+    for (const s of path) {
+      if (s === "" || s === "." || s === ".." || s.includes("/") || s.includes("\0"))
+        throw new InvalidPath(displayPath(path));
+    }
+  }
+
   /** The real path of an existing `path`, checked to lie inside the root. */
   private async resolveExisting(path: FTPPath): Promise<string> {
+    this.checkSegments(path);
     const rootReal = await this.realRoot();
     let real: string;
     try {
@@ -153,6 +167,7 @@ export class FTPShell implements IFTPShell {
    */
   private async resolveNew(path: FTPPath): Promise<string> {
     if (path.length === 0) throw new PermissionDeniedError("/");
+    this.checkSegments(path);
     const parent = await this.resolveExisting(path.slice(0, -1));
     const target = join(parent, path[path.length - 1]!);
     let s: Stats | null = null;
@@ -193,6 +208,7 @@ export class FTPShell implements IFTPShell {
   async removeFile(path: FTPPath): Promise<void> {
     this.checkWritable();
     // The entry itself (a link is removed, never its target).
+    this.checkSegments(path);
     const rootReal = await this.realRoot();
     const parent = await this.resolveExisting(path.slice(0, -1));
     const target = join(parent, path[path.length - 1] ?? "");
@@ -210,6 +226,7 @@ export class FTPShell implements IFTPShell {
   async rename(fromPath: FTPPath, toPath: FTPPath): Promise<void> {
     this.checkWritable();
     if (fromPath.length === 0) throw new PermissionDeniedError("/");
+    this.checkSegments(fromPath);
     const fromParent = await this.resolveExisting(fromPath.slice(0, -1));
     const from = join(fromParent, fromPath[fromPath.length - 1]!);
     const to = await this.resolveNew(toPath);
