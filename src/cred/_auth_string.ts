@@ -26,10 +26,10 @@ function parseMemory(rest: string[]): ICredentialsChecker {
     );
   }
   if (rest.length % 2 !== 0) {
-    // Name the user, never a password: --auth strings end up in logs and error reports.
-    const user = rest[rest.length - 1];
+    // Name no field: with a colon inside a password, any field could be part of a password,
+    // and --auth strings end up in logs and error reports.
     throw new AuthStringError(
-      `Invalid --auth memory: odd number of fields (expected user:password pairs; ${rest.length <= 1 ? "no password given" : `user ${user} has no password`})`,
+      `Invalid --auth memory: odd number of fields (expected user:password pairs; ${rest.length} fields given, and passwords cannot contain ":")`,
     );
   }
   const checker = new InMemoryUsernamePasswordDatabase();

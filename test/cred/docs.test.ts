@@ -18,7 +18,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const expected: RegExp[] = [
   /^true\nhello alice\nalice logged out\ntrue Invalid username or password\ntrue Invalid username or password\n$/,
   /^true\ntrue false\nadded\nupdated\n1\nalice\n$/,
-  /^twisted-ts\.cred\.ANONYMOUS\nERR_USAGE Invalid --auth memory: odd number of fields \(expected user:password pairs; user bob has no password\)\nERR_USAGE Unknown --auth kind: ldap \(expected memory, file or anonymous\)\nERR_USAGE Invalid --auth file: no such file: \/nonexistent\/users\n$/,
+  /^twisted-ts\.cred\.ANONYMOUS\nERR_USAGE Invalid --auth memory: odd number of fields \(expected user:password pairs; 3 fields given, and passwords cannot contain ":"\)\nERR_USAGE Unknown --auth kind: ldap \(expected memory, file or anonymous\)\nERR_USAGE Invalid --auth file: no such file: \/nonexistent\/users\n$/,
 ];
 
 describe("docs/cred.md", () => {
