@@ -84,6 +84,9 @@ export class HTTPChannel extends Protocol implements IPushProducer, IRequestChan
     if (this.closing || this.conn === null) return;
     this.conn.receiveData(data);
     if (this.idleTimer?.active()) this.idleTimer.reset(this.site.timeout as number);
+    // Any bytes before a request head (blank lines included) start the header clock, so a
+    // client trickling empty lines cannot hold the connection forever.
+    if (this.conn.theirState === "IDLE") this.startHeaderTimer();
     this.process();
   }
 
@@ -145,10 +148,13 @@ export class HTTPChannel extends Protocol implements IPushProducer, IRequestChan
     if (conn.theyAreWaitingFor100Continue && conn.ourState === "SEND_RESPONSE") {
       this.transport?.writeSequence(conn.sendInformationalResponse({ status: 100 }));
     }
-    if (conn.theirState === "IDLE" && conn.bufferedLength > 0 && this.headerTimer === null) {
-      const t = this.site.headerTimeout;
-      if (t !== null)
-        this.headerTimer = this.site.reactor.callLater(t, () => this.timedOut("header"));
+    if (conn.theirState === "IDLE" && conn.bufferedLength > 0) this.startHeaderTimer();
+  }
+
+  private startHeaderTimer(): void {
+    const t = this.site.headerTimeout;
+    if (t !== null && this.headerTimer === null) {
+      this.headerTimer = this.site.reactor.callLater(t, () => this.timedOut("header"));
     }
   }
 

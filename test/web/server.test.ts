@@ -589,6 +589,16 @@ describe("HTTPChannel: bad input, limits and timeouts", () => {
     assert.equal(s.tr.disconnecting, true);
   });
 
+  it("times out a client that trickles blank lines instead of a request head", () => {
+    const s = serve(tree(), { timeout: 10, headerTimeout: 20 });
+    for (let i = 0; i < 30 && !s.tr.disconnecting; i++) {
+      s.send("\r\n");
+      s.clock.advance(1);
+    }
+    assert.equal(s.clock.seconds(), 20);
+    assert.equal(s.tr.disconnecting, true);
+  });
+
   it("answers 408 when a body stops arriving", () => {
     const s = serve(tree(), { timeout: 5 });
     s.send("POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nabc");
