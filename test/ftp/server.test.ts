@@ -110,6 +110,7 @@ describe("FTP server: login", () => {
     await h.login("anonymous", "guest@example.com");
     assert.match((await h.send("DELE a.txt"))[0]!, /^550 Anonymous users are forbidden/);
     assert.match((await h.send("MKD new"))[0]!, /^550 /);
+    assert.match((await h.send("PASV"))[0]!, /^227 /);
     assert.match((await h.send("STOR b.txt"))[0]!, /^550 /);
     assert.deepEqual(await h.send("SIZE a.txt"), ["213 1"]);
   });
@@ -338,6 +339,14 @@ describe("FTP server: transfers", () => {
     await h.login();
     assert.deepEqual(await h.send("RETR a.txt"), ["425 Use PORT or PASV first"]);
     assert.deepEqual(await h.send("LIST"), ["425 Use PORT or PASV first"]);
+  });
+
+  it("refuses STOR without PASV or PORT before touching the file", async () => {
+    const h = new ServerHarness({ "a.txt": "keep me" });
+    await h.login();
+    assert.deepEqual(await h.send("STOR a.txt"), ["425 Use PORT or PASV first"]);
+    const file = h.root.children.get("a.txt") as unknown as { data: Uint8Array };
+    assert.equal(Buffer.from(file.data).toString(), "keep me");
   });
 
   it("answers 425 when the active connection fails", async () => {

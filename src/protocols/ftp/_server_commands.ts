@@ -238,6 +238,11 @@ async function store(
   unique = false,
 ): Promise<void> {
   const segs = ftp.path(command.arg);
+  // Opening for writing empties the file: refuse before that when no transfer can happen.
+  if (!ftp.dataChannel.configured) {
+    ftp.conn.reply(REPLY.CANT_OPEN_DATA_CNX, "Use PORT or PASV first");
+    return;
+  }
   const file = await ftp.fs.openForWriting(segs, options);
   const name = nameOf(segs);
   const opening = unique
