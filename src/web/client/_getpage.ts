@@ -40,7 +40,10 @@ export interface GetPageOptions {
   tlsPolicy?: IPolicyForHTTPS;
   /** Seconds a connection attempt may take (default 30). */
   connectTimeout?: number;
-  /** The reactor (default the global one). */
+  /**
+   * The reactor (default: the global one, installed by importing `reactor` from
+   * `twisted-ts/internet`; without either, the call raises).
+   */
   reactor?: AgentReactor;
 }
 

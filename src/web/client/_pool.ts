@@ -202,6 +202,9 @@ export class HTTPConnectionPool {
   /**
    * Closes every idle connection; fires once they are all closed. Connections in use are not
    * touched (they close after their response if the pool is not persistent).
+   *
+   * Cancel: cancelling only stops the waiting (with `CancelledError`); the connections still
+   * close.
    */
   closeCachedConnections(): Deferred<void> {
     const protocols = [...this.connections.values()].flat();

@@ -79,7 +79,8 @@ export class FileBodyProducer implements IBodyProducer {
 
   /**
    * Writes the body to `consumer`; fires once all of it is written, fails if the stream
-   * errors. After `stopProducing` it never fires.
+   * errors. After `stopProducing` it never fires. Cancelling it does not stop the writes (use
+   * `stopProducing`).
    */
   startProducing(consumer: IConsumer): Deferred<void> {
     if (this.finished !== null) throw new Error("Cannot start a FileBodyProducer twice");

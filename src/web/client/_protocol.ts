@@ -9,10 +9,8 @@ import {
 } from "../../internet/error.js";
 import { Failure } from "../../internet/failure.js";
 import type {
-  IAddress,
   IConsumer,
   IDelayedCall,
-  IProducer,
   IProtocol,
   IReactorTime,
   ITCPTransport,
@@ -38,9 +36,10 @@ import {
   ResponseNeverReceived,
   WrongBodyLength,
 } from "./_errors.js";
-import { type BodyLength, type IBodyProducer, UNKNOWN_LENGTH } from "./_producer.js";
+import { _Exchange, _ProducerGuard } from "./_exchange.js";
+import { type BodyLength, UNKNOWN_LENGTH } from "./_producer.js";
 import type { Request } from "./_request.js";
-import { type _BodySource, Response } from "./_response.js";
+import { Response } from "./_response.js";
 
 /** Where a client connection is (Twisted's names). */
 export type ClientState =
@@ -78,63 +77,6 @@ export interface HTTP11ClientProtocolOptions {
 const WAITING_BODY_HIGH_WATER = 64 * 1024;
 const EOF = Buffer.alloc(0);
 
-/** Forwards a body producer's flow control once, however often the transport stops it. */
-class ProducerGuard implements IProducer {
-  stopped = false;
-  constructor(readonly producer: IBodyProducer) {}
-  pauseProducing(): void {
-    if (!this.stopped) this.producer.pauseProducing();
-  }
-  resumeProducing(): void {
-    if (!this.stopped) this.producer.resumeProducing();
-  }
-  stopProducing(): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.producer.stopProducing();
-  }
-}
-
-/** One request/response exchange on the connection. */
-class Cycle implements _BodySource {
-  finished!: Deferred<Response>;
-  response: Response | null = null;
-  requestDone = false;
-  /** Some bytes of a response arrived. */
-  receivedAny = false;
-  /** The outcome was reported (response failure, body end or cancel): report nothing more. */
-  over = false;
-  closeDelimited = false;
-  guard: ProducerGuard | null = null;
-
-  constructor(
-    readonly protocol: HTTP11ClientProtocol,
-    readonly request: Request,
-  ) {}
-
-  private get live(): boolean {
-    return this.protocol._current === this;
-  }
-  pauseBody(): void {
-    if (this.live) this.protocol._setUserPaused(true);
-  }
-  resumeBody(): void {
-    if (this.live) this.protocol._setUserPaused(false);
-  }
-  stopBody(): void {
-    if (this.live) this.protocol._giveUpBody(this);
-  }
-  bodyConsumerAttached(): void {
-    if (this.live) this.protocol._consumerAttached();
-  }
-  getPeer(): IAddress {
-    return (this.protocol.transport as ITransport).getPeer();
-  }
-  getHost(): IAddress {
-    return (this.protocol.transport as ITransport).getHost();
-  }
-}
-
 /**
  * The client side of one HTTP/1.1 connection (twisted.web._newclient.HTTP11ClientProtocol):
  * `request(request)` writes a request (head, then the body producer's output, with flow
@@ -160,7 +102,7 @@ export class HTTP11ClientProtocol implements IProtocol {
   /** Fires (with nothing) when the connection is lost. */
   readonly _disconnectedDeferred = new Deferred<void>();
   /** The exchange in progress. @internal */
-  _current: Cycle | null = null;
+  _current: _Exchange | null = null;
   private readonly conn: HTTP11Connection;
   private readonly quiescentCallback: ((p: HTTP11ClientProtocol) => void) | null;
   private readonly readTimeout: number | null;
@@ -209,7 +151,7 @@ export class HTTP11ClientProtocol implements IProtocol {
     if (this.state !== "QUIESCENT" || this.transport === null) {
       return fail(new RequestNotSent());
     }
-    const cycle = new Cycle(this, request);
+    const cycle = new _Exchange(this, request);
     cycle.finished = new Deferred<Response>((d) => this.cancelRequest(cycle, d));
     this._current = cycle;
     this.state = "TRANSMITTING";
@@ -226,7 +168,7 @@ export class HTTP11ClientProtocol implements IProtocol {
       this.requestSent(cycle);
       return cycle.finished;
     }
-    const guard = new ProducerGuard(producer);
+    const guard = new _ProducerGuard(producer);
     cycle.guard = guard;
     (this.transport as Partial<ITCPTransport>).registerProducer?.(guard, true);
     const consumer: IConsumer = {
@@ -249,7 +191,7 @@ export class HTTP11ClientProtocol implements IProtocol {
     return cycle.finished;
   }
 
-  private writeBody(cycle: Cycle, data: Uint8Array | string): void {
+  private writeBody(cycle: _Exchange, data: Uint8Array | string): void {
     if (this._current !== cycle || cycle.requestDone || cycle.guard?.stopped) return;
     const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
     let chunks: Uint8Array[];
@@ -270,7 +212,7 @@ export class HTTP11ClientProtocol implements IProtocol {
   }
 
   /** The body (if any) is written: end the message. */
-  private requestSent(cycle: Cycle): void {
+  private requestSent(cycle: _Exchange): void {
     let end: Uint8Array[];
     try {
       end = this.conn.sendEndOfMessage();
@@ -285,7 +227,7 @@ export class HTTP11ClientProtocol implements IProtocol {
     if (cycle.response === null && !this.userPaused && !this.waitPaused) this.startTimer();
   }
 
-  private unregisterBodyProducer(cycle: Cycle): void {
+  private unregisterBodyProducer(cycle: _Exchange): void {
     if (cycle.guard === null) return;
     const transport = this.transport as Partial<ITCPTransport>;
     if (!(transport.disconnected ?? false)) {
@@ -297,7 +239,7 @@ export class HTTP11ClientProtocol implements IProtocol {
     }
   }
 
-  private stopBodyProducer(cycle: Cycle): void {
+  private stopBodyProducer(cycle: _Exchange): void {
     if (cycle.guard === null || cycle.requestDone) return;
     if (!cycle.guard.stopped) {
       this.unregisterBodyProducer(cycle);
@@ -305,7 +247,7 @@ export class HTTP11ClientProtocol implements IProtocol {
     }
   }
 
-  private generationFailed(cycle: Cycle, reason: Failure): void {
+  private generationFailed(cycle: _Exchange, reason: Failure): void {
     this.stopBodyProducer(cycle);
     this.report(cycle, new RequestGenerationFailed([reason]));
     this.dropConnection();
@@ -380,7 +322,7 @@ export class HTTP11ClientProtocol implements IProtocol {
     }
   }
 
-  private responseReceived(cycle: Cycle, ev: ResponseReceived): void {
+  private responseReceived(cycle: _Exchange, ev: ResponseReceived): void {
     const framing = responseFraming(cycle.request.method, ev.status, ev.headers, 502);
     let length: BodyLength = UNKNOWN_LENGTH;
     if (framing.kind === "none") length = 0;
@@ -401,17 +343,17 @@ export class HTTP11ClientProtocol implements IProtocol {
     if (!cycle.finished.called) cycle.finished.callback(response);
   }
 
-  private responseEnded(cycle: Cycle): void {
+  private responseEnded(cycle: _Exchange): void {
     const response = cycle.response as Response;
     cycle.over = true;
     this.stopTimer();
-    this.finishCycle(cycle);
+    this.finish_Exchange(cycle);
     const reason = cycle.closeDelimited ? new PotentialDataLoss() : new ResponseDone();
     response._bodyDataFinished(new Failure(reason));
   }
 
   /** The exchange is over: make the connection ready for another one, or close it. */
-  private finishCycle(cycle: Cycle): void {
+  private finish_Exchange(cycle: _Exchange): void {
     this._current = null;
     this.userPaused = false;
     this.waitPaused = false;
@@ -438,7 +380,7 @@ export class HTTP11ClientProtocol implements IProtocol {
   }
 
   /** The server broke the protocol (or the connection ended mid-message). */
-  private protocolFailed(cycle: Cycle, error: Failure): void {
+  private protocolFailed(cycle: _Exchange, error: Failure): void {
     const reasons = this.lostReason === null ? [error] : [this.lostReason, error];
     this.stopBodyProducer(cycle);
     this.report(cycle, new ResponseFailed(reasons, cycle.response));
@@ -446,7 +388,7 @@ export class HTTP11ClientProtocol implements IProtocol {
   }
 
   /** Reports a failure of `cycle`: to the request's Deferred, or to the body once started. */
-  private report(cycle: Cycle, error: ResponseFailed | RequestGenerationFailed | Error): void {
+  private report(cycle: _Exchange, error: ResponseFailed | RequestGenerationFailed | Error): void {
     if (cycle.over) return;
     cycle.over = true;
     this.stopTimer();
@@ -513,7 +455,7 @@ export class HTTP11ClientProtocol implements IProtocol {
   }
 
   /** The body's reader gave up: abort, and tell it so. @internal */
-  _giveUpBody(cycle: Cycle): void {
+  _giveUpBody(cycle: _Exchange): void {
     this.stopBodyProducer(cycle);
     this.report(cycle, new ResponseFailed([new Failure(new ConnectionAborted())], cycle.response));
     this.dropConnection();
@@ -536,7 +478,7 @@ export class HTTP11ClientProtocol implements IProtocol {
 
   // Cancel and timeout ------------------------------------------------------------------------------
 
-  private cancelRequest(cycle: Cycle, d: Deferred<Response>): void {
+  private cancelRequest(cycle: _Exchange, d: Deferred<Response>): void {
     if (cycle.over) return;
     cycle.over = true;
     this.stopTimer();
@@ -579,6 +521,7 @@ export class HTTP11ClientProtocol implements IProtocol {
   /**
    * Closes the connection: at once if idle, else aborting the exchange in progress (which
    * fails with `ConnectionAborted` among its reasons). Fires once the connection is lost.
+   * Cancelling it only stops the waiting: the connection is aborted anyway.
    */
   abort(): Deferred<void> {
     const cycle = this._current;
@@ -596,7 +539,10 @@ export class HTTP11ClientProtocol implements IProtocol {
     return this.whenDisconnected();
   }
 
-  /** A Deferred that fires (with nothing) once the connection is lost. */
+  /**
+   * A Deferred that fires (with nothing) once the connection is lost. Cancelling it only stops
+   * the waiting.
+   */
   whenDisconnected(): Deferred<void> {
     const d = new Deferred<void>();
     this._disconnectedDeferred.addCallback(() => {
