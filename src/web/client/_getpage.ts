@@ -110,7 +110,8 @@ class PageCollector implements IProtocol {
   }
   connectionMade(): void {}
   dataReceived(data: Buffer): void {
-    this.chunks.push(Buffer.from(data));
+    // Body bytes are views that stay valid (the engine never reuses handed-out bytes): no copy.
+    this.chunks.push(data);
   }
   connectionLost(reason: Failure): void {
     if (this.done.called) return;
@@ -205,7 +206,7 @@ class FileWriter implements IProtocol {
   }
   connectionMade(): void {}
   dataReceived(data: Buffer): void {
-    if (!this.out.write(Buffer.from(data)) && !this.paused) {
+    if (!this.out.write(data) && !this.paused) {
       this.paused = true;
       (this.transport as Partial<IPushProducer> | null)?.pauseProducing?.();
     }

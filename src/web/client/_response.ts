@@ -262,7 +262,8 @@ class BodyCollector implements IProtocol {
   connectionMade(): void {}
 
   dataReceived(data: Buffer): void {
-    if (!this.done.called) this.chunks.push(Buffer.from(data));
+    // Body bytes are views that stay valid (the engine never reuses handed-out bytes): no copy.
+    if (!this.done.called) this.chunks.push(data);
   }
 
   connectionLost(reason: Failure): void {
