@@ -2,6 +2,7 @@
 
 import { TwistedError } from "../../internet/error.js";
 import { Failure } from "../../internet/failure.js";
+import type { IResponse } from "./_response.js";
 
 /** Anything that can be wrapped in a `Failure` (an error, or a `Failure` already). */
 type Reason = Failure | unknown;
@@ -66,9 +67,9 @@ export class PotentialDataLoss extends TwistedError {
 export class ResponseFailed extends WrapperError {
   override readonly code: string = "ERR_RESPONSE_FAILED";
   /** The response whose body failed, or `null` when it failed before the head. */
-  readonly response: unknown;
+  readonly response: IResponse | null;
 
-  constructor(reasons: readonly Reason[], response: unknown = null) {
+  constructor(reasons: readonly Reason[], response: IResponse | null = null) {
     super("Response failed", reasons);
     this.response = response;
   }
@@ -161,7 +162,7 @@ export class PageRedirect extends WebError {
 export class InfiniteRedirection extends PageRedirect {
   override readonly code: string = "ERR_HTTP_INFINITE_REDIRECTION";
   /** The last redirect response (with `previousResponse` links to the earlier ones). */
-  redirectResponse: unknown = null;
+  redirectResponse: IResponse | null = null;
 
   constructor(status: number, phrase: string, location: string | null, limit: number) {
     super(status, phrase, null, location);
