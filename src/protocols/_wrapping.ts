@@ -190,7 +190,7 @@ export class ProtocolWrapper extends Protocol implements ITransport {
    * Hands the data to the wrapped protocol. Its return value is passed on, so that the
    * transport sees (and logs) a rejected Promise of an async `dataReceived`.
    */
-  override dataReceived(data: Buffer): void {
+  override dataReceived(data: Buffer): unknown {
     return this.wrappedProtocol.dataReceived(data);
   }
 
