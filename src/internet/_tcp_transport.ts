@@ -172,26 +172,28 @@ export class TCPTransport implements ITLSTransport {
   }
 
   private attach(socket: Socket): void {
-    socket.on("data", this.onData);
-    socket.on("end", this.onEnd);
-    socket.on("error", this.onError);
-    socket.on("close", this.onClose);
-    socket.on("drain", this.onDrain);
-    socket.on("finish", this.onFinish);
+    (socket as SocketWithTransport)[kTransport] = this;
+    socket.on("data", onSocketData);
+    socket.on("end", onSocketEnd);
+    socket.on("error", onSocketError);
+    socket.on("close", onSocketClose);
+    socket.on("drain", onSocketDrain);
+    socket.on("finish", onSocketFinish);
     if (this.readPaused) socket.pause();
   }
 
   /** Stops listening to `socket` (before `startTLS` hands it over). @internal */
   _detach(socket: Socket): void {
-    socket.removeListener("data", this.onData);
-    socket.removeListener("end", this.onEnd);
-    socket.removeListener("drain", this.onDrain);
-    socket.removeListener("finish", this.onFinish);
+    socket.removeListener("data", onSocketData);
+    socket.removeListener("end", onSocketEnd);
+    socket.removeListener("drain", onSocketDrain);
+    socket.removeListener("finish", onSocketFinish);
   }
 
-  // Socket events --------------------------------------------------------------------------------
+  // Socket events (module-level listeners below call these: no closures per connection) ---------
 
-  private readonly onData = (data: Buffer): void => {
+  /** @internal */
+  _onData(data: Buffer): void {
     // After loseConnection Twisted reads no more; keep draining the socket so that closing it
     // sends a FIN rather than a reset, but drop what arrives.
     if (this.disconnecting || this.disconnected) return;
@@ -199,40 +201,42 @@ export class TCPTransport implements ITLSTransport {
       const result: unknown = this.protocol!.dataReceived(data);
       // An async dataReceived that rejects is handled like one that throws.
       if (result !== undefined && typeof (result as PromiseLike<void>).then === "function") {
-        (result as PromiseLike<void>).then(undefined, this.onAsyncDataFailure);
+        (result as PromiseLike<void>).then(undefined, (e: unknown) =>
+          this.protocolFailed("dataReceived", e),
+        );
       }
     } catch (e) {
       this.protocolFailed("dataReceived", e);
     }
-  };
+  }
 
-  private readonly onAsyncDataFailure = (e: unknown): void => {
-    this.protocolFailed("dataReceived", e);
-  };
-
-  private readonly onEnd = (): void => {
+  /** @internal */
+  _onEnd(): void {
     if (this.disconnecting || this.disconnected) return;
     if (this.callHalfCloseable("readConnectionLost")) return;
     // Not half-closeable: the peer's EOF ends the connection, after our pending writes.
     this.disconnecting = true;
     this.shutdownWrite();
-  };
+  }
 
-  private readonly onError = (err: Error): void => {
+  /** @internal */
+  _onError(err: Error): void {
     if (this.reason === null) {
       this.reason = new Failure(
         new ConnectionLost(`Connection lost: ${err.message}`, { cause: err }),
       );
     }
-  };
+  }
 
-  private readonly onClose = (): void => {
+  /** @internal */
+  _onClose(): void {
     if (this.disconnected) return;
     this.tlsPending = null;
     this.connectionLost(this.reason ?? new Failure(new ConnectionDone()));
-  };
+  }
 
-  private readonly onDrain = (): void => {
+  /** @internal */
+  _onDrain(): void {
     const producer = this.producer;
     if (producer === null || this.disconnected) return;
     if (!this.streamingProducer) {
@@ -241,9 +245,10 @@ export class TCPTransport implements ITLSTransport {
       this.producerPaused = false;
       this.callProducer(producer, "resumeProducing");
     }
-  };
+  }
 
-  private readonly onFinish = (): void => {
+  /** @internal */
+  _onFinish(): void {
     if (this.disconnected) return;
     if (this.disconnecting) {
       // Everything was handed to the kernel and the FIN sent: close now, as Twisted does.
@@ -251,7 +256,7 @@ export class TCPTransport implements ITLSTransport {
       return;
     }
     if (this.writeDisconnecting) this.callHalfCloseable("writeConnectionLost");
-  };
+  }
 
   /** Calls an `IHalfCloseableProtocol` method if the protocol has it; false if it has not. */
   private callHalfCloseable(method: keyof IHalfCloseableProtocol): boolean {
@@ -266,13 +271,14 @@ export class TCPTransport implements ITLSTransport {
     return true;
   }
 
-  private readonly onPullTick = (): void => {
+  /** @internal */
+  _onPullTick(): void {
     this.pullScheduled = null;
     const producer = this.producer;
     if (producer === null || this.streamingProducer || this.disconnected) return;
     if (this.socket.writableNeedDrain) return; // 'drain' will ask
     this.callProducer(producer, "resumeProducing");
-  };
+  }
 
   private connectionLost(reason: Failure): void {
     this.disconnected = true;
@@ -496,7 +502,7 @@ export class TCPTransport implements ITLSTransport {
   }
 
   private schedulePull(): void {
-    if (this.pullScheduled === null) this.pullScheduled = setImmediate(this.onPullTick);
+    if (this.pullScheduled === null) this.pullScheduled = setImmediate(pullTick, this);
   }
 
   // IPushProducer --------------------------------------------------------------------------------
@@ -582,7 +588,7 @@ export class TCPTransport implements ITLSTransport {
       tlsSocket = _upgradeToTLS(raw, options, secureContext, {
         isServer: this.isServer,
         hostname: this.hostname,
-        onSecure: this.onUpgradeSecure,
+        onSecure: (_socket, error) => this.upgradeSecure(error),
       });
     } catch (e) {
       const why = Failure.from(e).getErrorMessage();
@@ -592,7 +598,7 @@ export class TCPTransport implements ITLSTransport {
       return;
     }
     // The raw socket's close follows the TLS socket's; only errors are still of interest.
-    raw.removeListener("close", this.onClose);
+    raw.removeListener("close", onSocketClose);
     this.socket = tlsSocket;
     const pending = this.tlsPending ?? [];
     this.tlsPending = null;
@@ -603,15 +609,50 @@ export class TCPTransport implements ITLSTransport {
     if (this.writeShutdown && !this.disconnected) tlsSocket.end();
   }
 
-  private readonly onUpgradeSecure = (socket: TLSSocket, error: Error | null): void => {
+  private upgradeSecure(error: Error | null): void {
     if (error === null) this._handshakeDone();
     else this._abortWith(new ConnectionLost(`Connection lost: ${error.message}`, { cause: error }));
-  };
+  }
 
   /** `<TCPTransport Protocol peer>`, for logs. */
   toString(): string {
     return `<TCPTransport ${nameOf(this.protocol)} ${this.peer}>`;
   }
+}
+
+// Socket listeners shared by every connection: Node calls them with the socket as `this`, and the
+// socket points back at its transport. (A closure per connection and event cost ~300 bytes each.)
+
+const kTransport = Symbol("twisted-ts.transport");
+
+type SocketWithTransport = Socket & { [kTransport]: TCPTransport };
+
+function onSocketData(this: Socket, data: Buffer): void {
+  (this as SocketWithTransport)[kTransport]._onData(data);
+}
+
+function onSocketEnd(this: Socket): void {
+  (this as SocketWithTransport)[kTransport]._onEnd();
+}
+
+function onSocketError(this: Socket, err: Error): void {
+  (this as SocketWithTransport)[kTransport]._onError(err);
+}
+
+function onSocketClose(this: Socket): void {
+  (this as SocketWithTransport)[kTransport]._onClose();
+}
+
+function onSocketDrain(this: Socket): void {
+  (this as SocketWithTransport)[kTransport]._onDrain();
+}
+
+function onSocketFinish(this: Socket): void {
+  (this as SocketWithTransport)[kTransport]._onFinish();
+}
+
+function pullTick(transport: TCPTransport): void {
+  transport._onPullTick();
 }
 
 /** The class name of an object, for logs. @internal */
