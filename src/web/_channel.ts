@@ -52,6 +52,12 @@ export class HTTPChannel extends Protocol implements IPushProducer, IRequestChan
   request: Request | null = null;
   private conn: HTTP11Connection | null = null;
   private idleTimer: IDelayedCall | null = null;
+  /** The idle timer counts (no response is being made). */
+  private idleOn = false;
+  /** When the connection times out if nothing arrives (reactor seconds). */
+  private idleDeadline = 0;
+  /** Set when a request head is taken from the engine (see `dataReceived`). */
+  private headReceived = false;
   private headerTimer: IDelayedCall | null = null;
   private blockedTimer: IDelayedCall | null = null;
   private pullCall: IDelayedCall | null = null;
@@ -83,11 +89,17 @@ export class HTTPChannel extends Protocol implements IPushProducer, IRequestChan
     }
     if (this.closing || this.conn === null) return;
     this.conn.receiveData(data);
-    if (this.idleTimer?.active()) this.idleTimer.reset(this.site.timeout as number);
+    if (this.idleOn)
+      this.idleDeadline = this.site.reactor.seconds() + (this.site.timeout as number);
     // Any bytes before a request head (blank lines included) start the header clock, so a
-    // client trickling empty lines cannot hold the connection forever.
-    if (this.conn.theirState === "IDLE") this.startHeaderTimer();
+    // client trickling empty lines cannot hold the connection forever. It is started after
+    // processing (at the same reactor time), only when these bytes did not complete a head:
+    // a timer made and cancelled for every request would cost more than the request.
+    const waitingForHead = this.conn.theirState === "IDLE";
+    this.headReceived = false;
     this.process();
+    if (waitingForHead && !this.headReceived && !this.closing && this.upgraded === null)
+      this.startHeaderTimer();
   }
 
   override connectionLost(reason: Failure): void {
@@ -161,6 +173,7 @@ export class HTTPChannel extends Protocol implements IPushProducer, IRequestChan
   private handle(ev: HTTPEvent): void {
     switch (ev.type) {
       case "RequestReceived": {
+        this.headReceived = true;
         this.headerTimer?.cancel();
         this.headerTimer = null;
         const expect = ev.headers.getHeader("expect");
@@ -238,20 +251,41 @@ export class HTTPChannel extends Protocol implements IPushProducer, IRequestChan
 
   // Timeouts -------------------------------------------------------------------------------------
 
+  // The idle timer is lazy: activity only moves `idleDeadline`, and a response in progress only
+  // clears `idleOn`; the one timer, when it fires early, re-arms for the rest of the time.
+  // Resetting or re-creating a timer for every request would cost more than the request.
+
   private armIdle(): void {
     const t = this.site.timeout;
     if (t === null || this.closing) return;
-    if (this.idleTimer?.active()) this.idleTimer.reset(t);
-    else this.idleTimer = this.site.reactor.callLater(t, () => this.timedOut("idle"));
+    this.idleOn = true;
+    this.idleDeadline = this.site.reactor.seconds() + t;
+    const timer = this.idleTimer;
+    if (timer === null || !timer.active())
+      this.idleTimer = this.site.reactor.callLater(t, this.idleFired);
+    else if (timer.getTime() > this.idleDeadline) timer.reset(t);
   }
 
-  private cancelIdle(): void {
-    if (this.idleTimer?.active()) this.idleTimer.cancel();
+  private readonly idleFired = (): void => {
     this.idleTimer = null;
+    if (!this.idleOn || this.closing) return;
+    const left = this.idleDeadline - this.site.reactor.seconds();
+    if (left > 1e-6) {
+      this.idleTimer = this.site.reactor.callLater(left, this.idleFired);
+      return;
+    }
+    this.idleOn = false;
+    this.timedOut("idle");
+  };
+
+  private cancelIdle(): void {
+    this.idleOn = false;
   }
 
   private cancelTimers(): void {
-    this.cancelIdle();
+    this.idleOn = false;
+    if (this.idleTimer?.active()) this.idleTimer.cancel();
+    this.idleTimer = null;
     for (const t of [this.headerTimer, this.blockedTimer, this.pullCall])
       if (t?.active()) t.cancel();
     this.headerTimer = null;
