@@ -284,6 +284,13 @@ type CreateServerHandle = (
 export class TCPPort extends StreamPort {
   protected readonly connectionEvent: "connection" | "secureConnection" = "connection";
   private realAddress: IPAddress | null = null;
+  /** The local address of the last accepted connection, shared with the next one if the same. */
+  private lastHost: {
+    address: string | undefined;
+    port: number | undefined;
+    family: string | undefined;
+    value: IPAddress;
+  } | null = null;
 
   constructor(
     reactor: NodeReactor,
@@ -333,16 +340,60 @@ export class TCPPort extends StreamPort {
   }
 
   protected addressesOf(socket: Socket): { host: IAddress; peer: IAddress } {
-    return {
-      host: ipAddress("TCP", socket.localAddress, socket.localPort, socket.localFamily),
-      peer: ipAddress("TCP", socket.remoteAddress, socket.remotePort, socket.remoteFamily),
-    };
+    // Asked of the handle rather than through socket.localAddress/remoteAddress, which would keep
+    // a copy on every socket; the local address is nearly always the previous one: shared.
+    const handle = (socket as unknown as { _handle?: SocketHandle | null })._handle;
+    const local: SockName = {};
+    const remote: SockName = {};
+    if (
+      typeof handle?.getsockname !== "function" ||
+      typeof handle.getpeername !== "function" ||
+      handle.getsockname(local) !== 0 ||
+      handle.getpeername(remote) !== 0
+    ) {
+      return {
+        host: ipAddress("TCP", socket.localAddress, socket.localPort, socket.localFamily),
+        peer: ipAddress("TCP", socket.remoteAddress, socket.remotePort, socket.remoteFamily),
+      };
+    }
+    const last = this.lastHost;
+    let host: IPAddress;
+    if (
+      last !== null &&
+      last.address === local.address &&
+      last.port === local.port &&
+      last.family === local.family
+    ) {
+      host = last.value;
+    } else {
+      host = ipAddress("TCP", local.address, local.port, local.family);
+      this.lastHost = {
+        address: local.address,
+        port: local.port,
+        family: local.family,
+        value: host,
+      };
+    }
+    return { host, peer: ipAddress("TCP", remote.address, remote.port, remote.family) };
   }
 
   /** The address listened on, with the real port once listening (when 0 was asked for). */
   getHost(): IPAddress {
     return this.realAddress ?? ipAddress("TCP", this.iface || "0.0.0.0", this.port);
   }
+}
+
+/** What a TCP handle's `getsockname`/`getpeername` fill in. */
+interface SockName {
+  address?: string;
+  port?: number;
+  family?: string;
+}
+
+/** The part of Node's TCP handle (`socket._handle`) used to read a connection's addresses. */
+interface SocketHandle {
+  getsockname?(out: SockName): number;
+  getpeername?(out: SockName): number;
 }
 
 /** An error like Node's own for a failed socket call (`code`, `errno`, `syscall`). @internal */
