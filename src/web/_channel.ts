@@ -315,38 +315,58 @@ export class HTTPChannel extends Protocol implements IPushProducer, IRequestChan
 
   /** @internal */
   writeHead(request: Request, status: number, reason: string, headers: Headers): void {
-    if (request !== this.request || this.conn === null) return;
+    const conn = this.conn;
+    if (request !== this.request || conn === null) return;
+    let chunks: Uint8Array[];
+    try {
+      chunks = conn.sendResponse({ status, reason, headers });
+    } catch (e) {
+      this.sendFailed(e);
+    }
     // Held back until the first body bytes or the end, so that both leave in one segment.
-    this.send(() => this.conn!.sendResponse({ status, reason, headers }), false);
+    this.send(chunks, false);
   }
 
   /** @internal */
   writeBody(request: Request, data: Uint8Array): void {
-    if (request !== this.request || this.conn === null) return;
-    this.send(() => this.conn!.sendData(data), true);
+    const conn = this.conn;
+    if (request !== this.request || conn === null) return;
+    let chunks: Uint8Array[];
+    try {
+      chunks = conn.sendData(data);
+    } catch (e) {
+      this.sendFailed(e);
+    }
+    this.send(chunks, true);
     if (this.producer !== null && !this.producerStreaming) this.schedulePull();
   }
 
   /** @internal */
   endResponse(request: Request): void {
-    if (request !== this.request || this.conn === null) return;
-    this.send(() => this.conn!.sendEndOfMessage(), true);
+    const conn = this.conn;
+    if (request !== this.request || conn === null) return;
+    let chunks: Uint8Array[];
+    try {
+      chunks = conn.sendEndOfMessage();
+    } catch (e) {
+      this.sendFailed(e);
+    }
+    this.send(chunks, true);
     this.request = null;
     this.producer = null;
     this.responseDone();
   }
 
-  private send(make: () => Uint8Array[], flush: boolean): void {
-    let chunks: Uint8Array[];
-    try {
-      chunks = make();
-    } catch (e) {
-      if (!(e instanceof LocalProtocolError)) throw e;
-      log.failure("Cannot send the response", new Failure(e));
-      this.pending = [];
-      this.closeConnection(true);
-      throw e;
-    }
+  /** The engine refused to send: log, close, and rethrow to the writer. */
+  private sendFailed(e: unknown): never {
+    if (!(e instanceof LocalProtocolError)) throw e;
+    log.failure("Cannot send the response", new Failure(e));
+    this.pending = [];
+    this.closeConnection(true);
+    throw e;
+  }
+
+  private send(chunks: Uint8Array[], flush: boolean): void {
     if (this.pending.length > 0) {
       for (const c of chunks) this.pending.push(c);
       chunks = this.pending;

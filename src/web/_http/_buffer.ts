@@ -77,7 +77,12 @@ export class ReceiveBuffer {
 
   /** Drops the first `n` waiting bytes. */
   skip(n: number): void {
-    this.take(n);
+    this.start += Math.min(n, this.end - this.start);
+    if (this.start === this.end) {
+      this.store = EMPTY;
+      this.start = 0;
+      this.end = 0;
+    }
   }
 
   /** Removes and returns everything waiting. */

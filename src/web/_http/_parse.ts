@@ -143,11 +143,15 @@ export class HeadReader {
   }
 
   private extract(buf: ReceiveBuffer): string[] {
+    const offsets = this.lines;
+    const n = offsets.length;
     const out: string[] = [];
-    for (let i = 0; i < this.lines.length; i += 2) {
-      const line = buf
-        .peek(this.lines[i] as number, this.lines[i + 1] as number)
-        .toString("latin1");
+    if (n === 0) return out;
+    // One decoding of the whole head; the lines are slices of it.
+    const base = offsets[0] as number;
+    const text = buf.peek(base, offsets[n - 1] as number).toString("latin1");
+    for (let i = 0; i < n; i += 2) {
+      const line = text.slice((offsets[i] as number) - base, (offsets[i + 1] as number) - base);
       if (line.includes("\r")) {
         throw new RemoteProtocolError("Bare CR in message head", this.badStatus);
       }
