@@ -98,6 +98,10 @@ export class Headers implements Iterable<[string, string[]]> {
       this.raw.delete(n.toLowerCase());
       return;
     }
+    if (values.length === 1) {
+      this.raw.set(n.toLowerCase(), [checkValue(n, text(values[0] as HeaderText))]);
+      return;
+    }
     this.raw.set(
       n.toLowerCase(),
       values.map((v) => checkValue(n, text(v))),
@@ -162,6 +166,15 @@ export class Headers implements Iterable<[string, string[]]> {
     const values = this.raw.get(lowerName);
     if (values === undefined) this.raw.set(lowerName, [value]);
     else values.push(value);
+  }
+
+  /**
+   * Replaces the values of a lower-cased name with one value, without checking them (the
+   * caller made them).
+   * @internal
+   */
+  _setTrusted(lowerName: string, value: string): void {
+    this.raw.set(lowerName, [value]);
   }
 
   /**

@@ -179,7 +179,7 @@ export class Request {
     this.clientproto = `HTTP/${version}`;
     this.requestHeaders = headers;
     let pathPart = target;
-    const abs = /^https?:\/\/[^/?#]*/i.exec(target);
+    const abs = target.charCodeAt(0) === 0x2f ? null : /^https?:\/\/[^/?#]*/i.exec(target);
     if (abs !== null) pathPart = target.slice(abs[0].length) || "/";
     const q = pathPart.indexOf("?");
     this.path = q < 0 ? pathPart : pathPart.slice(0, q);
@@ -204,8 +204,8 @@ export class Request {
 
   /** Finds the resource for this request and renders it (Twisted's `process`). */
   process(): void {
-    this.setHeader("Server", SERVER);
-    this.setHeader("Date", httpDate(this.site.reactor.seconds()));
+    this.responseHeaders._setTrusted("server", SERVER);
+    this.responseHeaders._setTrusted("date", httpDate(this.site.reactor.seconds()));
     let resource: IResource;
     try {
       resource = this.resource ?? this.site.getResourceFor(this);
@@ -256,7 +256,8 @@ export class Request {
       this.method === "HEAD" &&
       bytes.length === 0 &&
       this.responseHeaders.hasHeader("content-length");
-    if (!this.startedWriting && !keepLength) this.setHeader("Content-Length", String(bytes.length));
+    if (!this.startedWriting && !keepLength)
+      this.responseHeaders._setTrusted("content-length", String(bytes.length));
     this.write(bytes);
     this.finish();
   }

@@ -39,6 +39,8 @@ const BAD_VALUE_CHAR = /[\x00-\x08\x0a-\x1f\x7f]/;
 /** Request targets: visible ASCII only (no spaces, controls or raw non-ASCII). */
 const TARGET = /^[\x21-\x7e]+$/;
 const VERSION = /^HTTP\/(\d)\.(\d)$/;
+/** Methods known to be tokens, so that the common ones skip the `TOKEN` test. */
+const COMMON_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"]);
 const STATUS_LINE = /^HTTP\/(\d)\.(\d) (\d{3})(?: ([\s\S]*))?$/;
 
 /**
@@ -170,13 +172,18 @@ export interface RequestLine {
 
 /** Parses `METHOD SP target SP HTTP/x.y`, strictly (single spaces, token method). */
 export function parseRequestLine(line: string): RequestLine {
-  const parts = line.split(" ");
-  if (parts.length !== 3) {
+  const sp1 = line.indexOf(" ");
+  const sp2 = sp1 < 0 ? -1 : line.indexOf(" ", sp1 + 1);
+  if (sp2 < 0 || line.indexOf(" ", sp2 + 1) >= 0) {
     throw new RemoteProtocolError("Cannot parse request line: expected METHOD TARGET VERSION");
   }
-  const [method, target, version] = parts as [string, string, string];
-  if (!TOKEN.test(method)) throw new RemoteProtocolError("Cannot parse request line: bad method");
+  const method = line.slice(0, sp1);
+  const target = line.slice(sp1 + 1, sp2);
+  const version = line.slice(sp2 + 1);
+  if (!COMMON_METHODS.has(method) && !TOKEN.test(method))
+    throw new RemoteProtocolError("Cannot parse request line: bad method");
   if (!TARGET.test(target)) throw new RemoteProtocolError("Cannot parse request line: bad target");
+  if (version === "HTTP/1.1") return { method, target, version: "1.1" };
   const m = VERSION.exec(version);
   if (m === null) throw new RemoteProtocolError("Cannot parse request line: bad HTTP version");
   if (m[1] !== "1") throw new RemoteProtocolError(`HTTP version not supported: ${version}`, 505);

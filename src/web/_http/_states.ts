@@ -114,12 +114,16 @@ export class ConnectionState {
       if (s.client === "DONE") s.client = "MUST_CLOSE";
       if (s.server === "DONE") s.server = "MUST_CLOSE";
     }
-    for (const [me, peer] of [
-      ["client", "server"],
-      ["server", "client"],
-    ] as const) {
-      const closing = s[peer] === "MUST_CLOSE" || s[peer] === "CLOSED";
-      if (closing && (s[me] === "IDLE" || s[me] === "DONE")) s[me] = "MUST_CLOSE";
-    }
+    // A closing side makes an idle or done peer close too (client first, then server).
+    if (
+      (s.server === "MUST_CLOSE" || s.server === "CLOSED") &&
+      (s.client === "IDLE" || s.client === "DONE")
+    )
+      s.client = "MUST_CLOSE";
+    if (
+      (s.client === "MUST_CLOSE" || s.client === "CLOSED") &&
+      (s.server === "IDLE" || s.server === "DONE")
+    )
+      s.server = "MUST_CLOSE";
   }
 }
