@@ -197,8 +197,9 @@ export class Request {
   /** The whole body has arrived: parse a form body, then process. @internal */
   _bodyReceived(): void {
     this.content.seek(0);
-    const ctype = (this.getHeader("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
-    parseFormBody(this.content, ctype, this.getHeader("content-type") ?? "", this.args, this.files);
+    const header = this.getHeader("content-type") ?? "";
+    const ctype = header === "" ? "" : (header.split(";")[0]?.trim().toLowerCase() ?? "");
+    parseFormBody(this.content, ctype, header, this.args, this.files);
     this.process();
   }
 

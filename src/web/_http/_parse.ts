@@ -39,6 +39,7 @@ const BAD_VALUE_CHAR = /[\x00-\x08\x0a-\x1f\x7f]/;
 /** Request targets: visible ASCII only (no spaces, controls or raw non-ASCII). */
 const TARGET = /^[\x21-\x7e]+$/;
 const VERSION = /^HTTP\/(\d)\.(\d)$/;
+const DIGITS = /^\d+$/;
 /** Methods known to be tokens, so that the common ones skip the `TOKEN` test. */
 const COMMON_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"]);
 const STATUS_LINE = /^HTTP\/(\d)\.(\d) (\d{3})(?: ([\s\S]*))?$/;
@@ -276,11 +277,19 @@ export type Framing =
 export function contentLength(headers: Headers, badStatus: number): number | null {
   const values = headers._get("content-length");
   if (values === undefined) return null;
+  if (values.length === 1) {
+    // The usual case: one plain number.
+    const v = values[0] as string;
+    if (DIGITS.test(v)) {
+      const n = Number(v);
+      if (Number.isSafeInteger(n)) return n;
+    }
+  }
   let found: string | null = null;
   for (const v of values) {
     for (const part of v.split(",")) {
       const t = part.trim();
-      if (!/^\d+$/.test(t)) throw new RemoteProtocolError("Bad Content-Length", badStatus);
+      if (!DIGITS.test(t)) throw new RemoteProtocolError("Bad Content-Length", badStatus);
       if (found !== null && found !== t) {
         throw new RemoteProtocolError("Differing Content-Length values", badStatus);
       }
