@@ -176,7 +176,8 @@ export class Request {
   _gotHead(method: string, target: string, version: string, headers: Headers): void {
     this.method = method;
     this.uri = target;
-    this.clientproto = `HTTP/${version}`;
+    this.clientproto =
+      version === "1.1" ? "HTTP/1.1" : version === "1.0" ? "HTTP/1.0" : `HTTP/${version}`;
     this.requestHeaders = headers;
     let pathPart = target;
     const abs = target.charCodeAt(0) === 0x2f ? null : /^https?:\/\/[^/?#]*/i.exec(target);
@@ -184,12 +185,15 @@ export class Request {
     const q = pathPart.indexOf("?");
     this.path = q < 0 ? pathPart : pathPart.slice(0, q);
     if (q >= 0) parseQS(pathPart.slice(q + 1), this.args);
-    this.postpath = this.path.startsWith("/")
-      ? this.path
-          .slice(1)
-          .split("/")
-          .map((s) => unquote(s))
-      : [];
+    if (this.path.charCodeAt(0) === 0x2f) {
+      const segments = this.path.slice(1).split("/");
+      // `unquote` leaves a segment without `%` as it is.
+      if (this.path.includes("%"))
+        for (let i = 0; i < segments.length; i++) segments[i] = unquote(segments[i] as string);
+      this.postpath = segments;
+    } else {
+      this.postpath = [];
+    }
     const cookies = headers.getRawHeaders("cookie");
     if (cookies !== undefined) this.receivedCookies = parseCookies(cookies);
   }
