@@ -56,6 +56,8 @@ export class HTTPChannel extends Protocol implements IPushProducer, IRequestChan
   private idleOn = false;
   /** When the connection times out if nothing arrives (reactor seconds). */
   private idleDeadline = 0;
+  /** Set when `armIdle` ran (see `dataReceived`). */
+  private idleArmed = false;
   /** Set when a request head is taken from the engine (see `dataReceived`). */
   private headReceived = false;
   private headerTimer: IDelayedCall | null = null;
@@ -89,15 +91,17 @@ export class HTTPChannel extends Protocol implements IPushProducer, IRequestChan
     }
     if (this.closing || this.conn === null) return;
     this.conn.receiveData(data);
-    if (this.idleOn)
-      this.idleDeadline = this.site.reactor.seconds() + (this.site.timeout as number);
     // Any bytes before a request head (blank lines included) start the header clock, so a
     // client trickling empty lines cannot hold the connection forever. It is started after
     // processing (at the same reactor time), only when these bytes did not complete a head:
     // a timer made and cancelled for every request would cost more than the request.
     const waitingForHead = this.conn.theirState === "IDLE";
     this.headReceived = false;
+    this.idleArmed = false;
     this.process();
+    // Activity moves the idle deadline, unless a response finished meanwhile and re-armed it.
+    if (this.idleOn && !this.idleArmed)
+      this.idleDeadline = this.site.reactor.seconds() + (this.site.timeout as number);
     if (waitingForHead && !this.headReceived && !this.closing && this.upgraded === null)
       this.startHeaderTimer();
   }
@@ -259,6 +263,7 @@ export class HTTPChannel extends Protocol implements IPushProducer, IRequestChan
     const t = this.site.timeout;
     if (t === null || this.closing) return;
     this.idleOn = true;
+    this.idleArmed = true;
     this.idleDeadline = this.site.reactor.seconds() + t;
     const timer = this.idleTimer;
     if (timer === null || !timer.active())
