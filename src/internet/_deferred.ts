@@ -61,6 +61,15 @@ function reportUnhandled(record: UnhandledRecord): void {
 
 const unhandledRegistry = new FinalizationRegistry<UnhandledRecord>(reportUnhandled);
 
+/**
+ * `value instanceof Failure`, with a cheap test first: most results are not objects, and
+ * `instanceof` on them can take V8's slow path (e.g. under tsx, whose `__name` wrapping puts
+ * classes in dictionary mode).
+ */
+function isFailure(value: unknown): value is Failure {
+  return typeof value === "object" && value !== null && value instanceof Failure;
+}
+
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
     value !== null &&
@@ -151,7 +160,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
    * Returns the Deferred.
    */
   callback(result: T): this {
-    if (result instanceof Deferred) {
+    if (typeof result === "object" && result !== null && result instanceof Deferred) {
       throw new TypeError("Cannot fire a Deferred with a Deferred: return it from a callback");
     }
     if (this._startFiring()) {
@@ -429,7 +438,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
         const i = current._pos;
         current._pos = i + 4;
         let result = current.result;
-        const failed = result instanceof Failure;
+        const failed = isFailure(result);
         const fn = chain[failed ? i + 1 : i] as AnyFunction | null;
         if (fn === null) continue;
         const args = chain[failed ? i + 3 : i + 2] as unknown[] | undefined;
@@ -498,7 +507,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   /** Registers (or unregisters) this Deferred for an "unhandled error" report at collection. */
   private _trackUnhandled(): void {
     const result = this.result;
-    if (result instanceof Failure) {
+    if (isFailure(result)) {
       if (this._unhandled === result) return;
       if (this._unhandled !== undefined) unhandledRegistry.unregister(this);
       this._unhandled = result;
