@@ -11,6 +11,7 @@ import { listenMulticast, listenUDP, type MulticastPort, type UDPPort } from "./
 import { connectUNIX, listenUNIX } from "./_unix.js";
 import { Deferred, DeferredList, maybeDeferred } from "./defer.js";
 import { DNSLookupError, ReactorAlreadyRunning, ReactorNotRunning } from "./error.js";
+import { Failure } from "./failure.js";
 import type {
   IClientFactory,
   IConnector,
@@ -106,7 +107,7 @@ export class NodeReactor
     try {
       call.func(...call.args);
     } catch (e) {
-      log.failure("Unhandled error in delayed call {call}", errorLike(e), undefined, {
+      log.failure("Unhandled error in delayed call {call}", Failure.from(e), undefined, {
         call: String(call),
       });
     }
@@ -193,7 +194,7 @@ export class NodeReactor
       try {
         fn(...args);
       } catch (e) {
-        log.failure("Unhandled error in callWhenRunning", errorLike(e));
+        log.failure("Unhandled error in callWhenRunning", Failure.from(e));
       }
       return null;
     }
@@ -275,7 +276,7 @@ export class NodeReactor
       try {
         resource._shutdown();
       } catch (e) {
-        log.failure("Error while closing {resource} at shutdown", errorLike(e), undefined, {
+        log.failure("Error while closing {resource} at shutdown", Failure.from(e), undefined, {
           resource: String(resource),
         });
       }
@@ -403,13 +404,6 @@ export class NodeReactor
   _untrack(resource: _ReactorResource): void {
     this._resources.delete(resource);
   }
-}
-
-function errorLike(e: unknown): { value: unknown; getTraceback(): string } {
-  return {
-    value: e,
-    getTraceback: () => (e instanceof Error ? (e.stack ?? e.message) : String(e)),
-  };
 }
 
 /** The global reactor. */

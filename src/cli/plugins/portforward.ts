@@ -1,29 +1,30 @@
 // `twist portforward`: forwards each connection to another address.
 
 import { type IServiceMaker, UsageError } from "../../application/_plugin.js";
+import { parseDescription } from "../../internet/endpoints.js";
 import type { IReactorTCP } from "../../internet/interfaces.js";
 import { ProxyFactory } from "../../protocols/portforward.js";
 import { listeningService, listenOption } from "./_common.js";
 
-/** Reads `tcp:host=H:port=P` (or `tcp:H:P`) into a host and a port. */
+/** Reads `tcp:host=H:port=P` (or `tcp:H:P`) into a host and a port, with the endpoint grammar. */
 export function parseTCPDestination(description: string): { host: string; port: number } {
-  const parts = description.split(":");
-  if (parts[0] !== "tcp") {
+  let parsed: ReturnType<typeof parseDescription>;
+  try {
+    parsed = parseDescription(description);
+  } catch (e) {
+    throw new UsageError(`Invalid --dest ${description}: ${(e as Error).message}`, { cause: e });
+  }
+  const { args, kwargs } = parsed;
+  if (args[0] !== "tcp") {
     throw new UsageError(`Invalid --dest ${description}: only tcp: destinations are supported`);
   }
-  let host: string | undefined;
-  let port: string | undefined;
-  const positional: string[] = [];
-  for (const part of parts.slice(1)) {
-    const eq = part.indexOf("=");
-    if (eq < 0) positional.push(part);
-    else if (part.slice(0, eq) === "host") host = part.slice(eq + 1);
-    else if (part.slice(0, eq) === "port") port = part.slice(eq + 1);
-    else
-      throw new UsageError(`Invalid --dest ${description}: unknown parameter ${part.slice(0, eq)}`);
+  for (const key of Object.keys(kwargs)) {
+    if (key !== "host" && key !== "port") {
+      throw new UsageError(`Invalid --dest ${description}: unknown parameter ${key}`);
+    }
   }
-  host ??= positional[0];
-  port ??= positional[1];
+  const host = kwargs.host ?? args[1];
+  const port = kwargs.port ?? args[2];
   const n = Number(port);
   if (!host) throw new UsageError(`Invalid --dest ${description}: missing host`);
   if (!Number.isInteger(n) || n < 1 || n > 65535) {
