@@ -2,6 +2,8 @@
 
 import type { IService } from "./_service.js";
 
+export { UsageError } from "../internet/error.js";
+
 /** One command-line option of a plugin (the shape `node:util` `parseArgs` understands). */
 export interface PluginOption {
   /** `"string"` takes a value; `"boolean"` is a flag. */
@@ -61,13 +63,4 @@ export interface IServiceMaker {
   usage?: string;
   /** Makes the service to run. Throw `UsageError` for bad option values. */
   makeService(options: PluginOptions, context: PluginContext): IService | PromiseLike<IService>;
-}
-
-/** A bad command line: `twist` prints the message with the usage and exits with code 64. */
-export class UsageError extends Error {
-  readonly code = "ERR_USAGE";
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "UsageError";
-  }
 }

@@ -154,7 +154,7 @@ async function runTwist(argv: readonly string[], io: TwistIO): Promise<number> {
       print: (line) => io.stdout.write(`${line}\n`),
     });
   } catch (e) {
-    if (e instanceof UsageError || (e as { code?: string })?.code === "ERR_USAGE") {
+    if (e instanceof UsageError) {
       io.stderr.write(`twist ${maker.name}: ${(e as Error).message}\n\n${pluginUsage(maker)}\n`);
       return EX_USAGE;
     }

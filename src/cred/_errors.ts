@@ -1,6 +1,6 @@
 // Errors of twisted-ts/cred: failed logins, bad --auth strings, bad password files and hashes.
 
-import { TwistedError } from "../internet/error.js";
+import { TwistedError, UsageError } from "../internet/error.js";
 
 /**
  * Base class of the ways a login can fail (Twisted's `twisted.cred.error.LoginFailed`).
@@ -48,15 +48,10 @@ export class LoginDenied extends LoginFailed {
 }
 
 /**
- * A malformed `--auth` string. Its `code` is `ERR_USAGE`, so `twist` prints it as a usage error
- * (exit code 64).
+ * A malformed `--auth` string: a `UsageError` (code `ERR_USAGE`), so `twist` prints it with the
+ * usage and exits with code 64.
  */
-export class AuthStringError extends TwistedError {
-  override readonly code: string = "ERR_USAGE";
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
+export class AuthStringError extends UsageError {}
 
 /** A password hash entry (`$scrypt$…`) that cannot be parsed, or has out-of-range parameters. */
 export class InvalidPasswordHash extends TwistedError {

@@ -19,6 +19,14 @@ export class TwistedError extends Error {
   }
 }
 
+/**
+ * A bad command line or configuration string (`--listen`, `--auth`, plugin options): `twist`
+ * prints the message with the usage and exits with code 64.
+ */
+export class UsageError extends TwistedError {
+  override readonly code: string = "ERR_USAGE";
+}
+
 // Connection outcomes -------------------------------------------------------------------------
 
 /** The connection was closed cleanly (`connectionLost` reason after `loseConnection`). */
