@@ -2,7 +2,7 @@
 
 import type { Failure } from "../internet/failure.js";
 import type { MessageContext } from "./_client_base.js";
-import { IRCClientCapabilities } from "./_client_cap.js";
+import { IRCClientBatches } from "./_client_batch.js";
 import { type CTCPMessage, ctcpExtract, X_DELIM } from "./_ctcp.js";
 import { parsePrefix } from "./_irc_message.js";
 import { paramModesOf, parseModes } from "./_isupport.js";
@@ -21,7 +21,8 @@ function nickOf(prefix: Prefix): string {
  *
  * Beyond Twisted: IRCv3 capability negotiation and SASL PLAIN (`capabilities`,
  * `saslUsername`/`saslPassword`), message tags and `server-time` (the `context` argument of
- * message callbacks, or `messageContext()`), `echo-message`, flood control (`lineRate`),
+ * message callbacks, or `messageContext()`), `echo-message`, `batch` (`batchReceived`) and
+ * `labeled-response` (`sendLabeled`), flood control (`lineRate`),
  * heartbeat PINGs measuring `lag` and dropping a dead connection, and `whois()` giving a
  * Deferred.
  *
@@ -41,7 +42,7 @@ function nickOf(prefix: Prefix): string {
  * reactor.connectTCP("irc.example.org", 6667, factory);
  * ```
  */
-export class IRCClient extends IRCClientCapabilities {
+export class IRCClient extends IRCClientBatches {
   /** The MOTD lines being received. */
   motd: string[] | null = null;
   /** Client name for CTCP VERSION replies (`null`: no reply). */

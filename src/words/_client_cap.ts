@@ -14,6 +14,8 @@ export const DEFAULT_CAPABILITIES: readonly string[] = [
   "away-notify",
   "account-notify",
   "extended-join",
+  "batch",
+  "labeled-response",
 ];
 
 /** Where capability negotiation stands. */

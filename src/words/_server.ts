@@ -268,9 +268,11 @@ export class IRCServer {
     const caps = new Map<string, string | null>([
       ["account-notify", null],
       ["away-notify", null],
+      ["batch", null],
       ["cap-notify", null],
       ["echo-message", null],
       ["extended-join", null],
+      ["labeled-response", null],
       ["message-tags", null],
       ["multi-prefix", null],
       ["server-time", null],

@@ -11,6 +11,7 @@ import { Protocol, ServerFactory } from "../internet/protocol.js";
 import { Logger } from "../logger/index.js";
 import { formatMessage, IRCMessageParser, type IRCParseEvent } from "./_irc_message.js";
 import type { IRCServer } from "./_server.js";
+import { type LabeledReply, startLabeledReply } from "./_server_labeled.js";
 import type { IRCUser, IRCUserConnection } from "./_server_state.js";
 
 const log = new Logger("twisted-ts.words.server");
@@ -65,6 +66,9 @@ export class IRCServerProtocol extends Protocol implements IRCUserConnection, IP
   private sendQLength = 0;
   private closing = false;
   private producerRegistered = false;
+  /** The labeled response under way (IRCv3 `labeled-response`): lines sent go through it. */
+  private reply: LabeledReply | null = null;
+  private replyRefs = 0;
 
   override connectionMade(): void {
     super.connectionMade();
@@ -142,6 +146,8 @@ export class IRCServerProtocol extends Protocol implements IRCUserConnection, IP
   resume(): void {
     const user = this.user;
     if (user === null || user.gone) return;
+    // A labeled command that waited for a login (SASL, PASS) is answered now.
+    if (!user.authPending) this.endReply();
     while (this.pending.length > 0 && this.mayProcess()) {
       const event = this.pending.shift()!;
       this.pendingBytes -= sizeOf(event);
@@ -166,6 +172,11 @@ export class IRCServerProtocol extends Protocol implements IRCUserConnection, IP
       });
       return;
     }
+    const reply = startLabeledReply(server, user, event.message, `lr${++this.replyRefs}`, (l) =>
+      this.writeLine(l),
+    );
+    if (reply === false) return;
+    this.reply = reply;
     try {
       server.dispatch(user, event.message);
     } catch (e) {
@@ -175,6 +186,8 @@ export class IRCServerProtocol extends Protocol implements IRCUserConnection, IP
         error: e,
       });
     }
+    // Its response is complete, unless it waits for a login (then `resume` ends it).
+    if (!user.authPending) this.endReply();
     if (user.registered && this.registrationCall !== null) {
       cancelCall(this.registrationCall);
       this.registrationCall = null;
@@ -213,8 +226,21 @@ export class IRCServerProtocol extends Protocol implements IRCUserConnection, IP
 
   // IRCUserConnection ----------------------------------------------------------------------------
 
-  /** Writes a line, or queues it while the transport's buffer is full. */
+  /** Sends a line: through the labeled response under way, if any. */
   sendLine(line: Buffer): void {
+    if (this.reply !== null) this.reply.lineSent(line);
+    else this.writeLine(line);
+  }
+
+  private endReply(): void {
+    const reply = this.reply;
+    if (reply === null) return;
+    this.reply = null;
+    reply.end();
+  }
+
+  /** Writes a line, or queues it while the transport's buffer is full. */
+  private writeLine(line: Buffer): void {
     const transport = this.transport;
     if (transport === null || this.closing) return;
     if (!this.writePaused) {
@@ -234,6 +260,9 @@ export class IRCServerProtocol extends Protocol implements IRCUserConnection, IP
   close(reason: string): void {
     const transport = this.transport;
     if (transport === null || this.closing) return;
+    // What a labeled command (QUIT, KILL…) produced goes out before the ERROR; no ACK for none.
+    if (this.reply !== null && this.reply.lines > 0) this.endReply();
+    this.reply = null;
     const stuck = this.sendQLength > 0 || reason === "Max SendQ exceeded";
     this.closing = true;
     this.stopTimers();

@@ -4,6 +4,11 @@ export { type CaseMapping, IRCMap, ircEquals, ircLower } from "./_casemap.js";
 export { IRCClient } from "./_client.js";
 export { IRCClientBase, type MessageContext } from "./_client_base.js";
 export {
+  IRCClientBatches,
+  type LabeledResponse,
+  type SendLabeledOptions,
+} from "./_client_batch.js";
+export {
   type CapabilityState,
   DEFAULT_CAPABILITIES,
   IRCClientCapabilities,
@@ -17,6 +22,20 @@ export {
   ctcpStringify,
   X_DELIM,
 } from "./_ctcp.js";
+export {
+  type BatchCompleted,
+  type BatchIgnored,
+  type BatchOverflowed,
+  batchMessages,
+  type IRCBatch,
+  type IRCBatchEvent,
+  IRCBatchReader,
+  type IRCBatchReaderOptions,
+  isIRCBatch,
+  MAX_BATCH_MESSAGES,
+  MAX_OPEN_BATCHES,
+  type MessageReleased,
+} from "./_irc_batch.js";
 export {
   escapeTagValue,
   type FormatMessageOptions,
@@ -60,6 +79,12 @@ export {
   type WhowasEntry,
 } from "./_server.js";
 export { COMMANDS, type IRCCommandSpec } from "./_server_commands.js";
+export {
+  LabeledReply,
+  MAX_LABEL_BYTES,
+  prependTags,
+  startLabeledReply,
+} from "./_server_labeled.js";
 export { IRCServerFactory, IRCServerProtocol } from "./_server_protocol.js";
 export { IIRCUser, type IRCAvatar, ircRealm } from "./_server_register.js";
 export {
