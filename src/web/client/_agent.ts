@@ -97,6 +97,11 @@ export interface AgentOptions {
    * the request (or its body) fails with a `TimeoutError` reason. Default: no limit.
    */
   readTimeout?: number;
+  /**
+   * Seconds a request with `Expect: 100-continue` waits for `100 Continue` before sending its
+   * body anyway (default 1; see `HTTP11ClientProtocolOptions.expectContinueTimeout`).
+   */
+  expectContinueTimeout?: number;
   /** Resolves host names (default: the system resolver). */
   resolver?: HostResolver;
   /**
@@ -129,8 +134,11 @@ class StandardEndpointFactory implements IAgentEndpointFactory {
 const policyIds = new WeakMap<object, number>();
 let nextPolicyId = 1;
 
-/** Tells TLS policies apart in pool keys, so that connections made under one are not reused under another. */
-function policyId(policy: object): number {
+/**
+ * Tells TLS policies (and proxies) apart in pool keys, so that connections made under one are
+ * not reused under another. @internal
+ */
+export function policyId(policy: object): number {
   let id = policyIds.get(policy);
   if (id === undefined) {
     id = nextPolicyId++;
@@ -139,18 +147,23 @@ function policyId(policy: object): number {
   return id;
 }
 
-function connectionOptions(options: {
+/** The options an agent gives the protocols of its connections. @internal */
+export function connectionOptions(options: {
   limits?: Partial<HTTPLimits>;
   readTimeout?: number;
+  expectContinueTimeout?: number;
 }): ConnectionOptions {
   const out: ConnectionOptions = {};
   if (options.limits !== undefined) out.limits = options.limits;
   if (options.readTimeout !== undefined) out.readTimeout = options.readTimeout;
+  if (options.expectContinueTimeout !== undefined) {
+    out.expectContinueTimeout = options.expectContinueTimeout;
+  }
   return out;
 }
 
-/** `headers` copied, with `Authorization: Basic` from the URI's userinfo unless given. */
-function requestHeaders(uri: URI, headers: Headers | null | undefined): Headers {
+/** `headers` copied, with `Authorization: Basic` from the URI's userinfo unless given. @internal */
+export function requestHeaders(uri: URI, headers: Headers | null | undefined): Headers {
   const out = headers == null ? new Headers() : headers.copy();
   if ((uri.username !== "" || uri.password !== "") && !out.hasHeader("authorization")) {
     const token = Buffer.from(`${uri.username}:${uri.password}`, "utf8").toString("base64");
@@ -161,9 +174,9 @@ function requestHeaders(uri: URI, headers: Headers | null | undefined): Headers 
 
 /**
  * Gets a connection from `pool` and sends `request` on it; cancelling stops whichever step is
- * in progress and fails with `CancelledError`.
+ * in progress and fails with `CancelledError`. @internal
  */
-function requestThroughPool(
+export function requestThroughPool(
   pool: HTTPConnectionPool,
   key: string,
   endpoint: IStreamClientEndpoint,
@@ -232,7 +245,7 @@ export class Agent implements IAgent {
   static usingEndpointFactory(
     reactor: AgentReactor,
     endpointFactory: IAgentEndpointFactory,
-    options: Pick<AgentOptions, "pool" | "limits" | "readTimeout"> = {},
+    options: Pick<AgentOptions, "pool" | "limits" | "readTimeout" | "expectContinueTimeout"> = {},
   ): Agent {
     return new Agent(reactor, { ...options, endpointFactory });
   }
@@ -262,72 +275,5 @@ export class Agent implements IAgent {
       },
     );
     return requestThroughPool(this.pool, key, endpoint, request, this.connectionOptions);
-  }
-}
-
-/** Options of `ProxyAgent`. */
-export interface ProxyAgentOptions {
-  /** The connection pool (default: a non-persistent one). */
-  pool?: HTTPConnectionPool;
-  /** Limits on responses. */
-  limits?: Partial<HTTPLimits>;
-  /** Seconds of silence tolerated while a response is awaited or read. */
-  readTimeout?: number;
-}
-
-/**
- * Sends every request to an HTTP proxy (twisted.web.client.ProxyAgent) reached through
- * `endpoint`, with the absolute URI as request target (`GET http://example.com/ HTTP/1.1`),
- * so the proxy fetches it. `https:` URIs are handed to the proxy the same way (no `CONNECT`
- * tunnel): use it with a proxy you trust.
- *
- * Cancel: as for `Agent`.
- *
- * @example
- * ```ts
- * const proxy = new HostnameEndpoint(reactor, "proxy.internal", 3128);
- * const agent = new ProxyAgent(proxy, reactor);
- * const response = await agent.request("GET", "http://example.com/");
- * ```
- */
-export class ProxyAgent implements IAgent {
-  /** The connection pool. */
-  readonly pool: HTTPConnectionPool;
-  private readonly connectionOptions: ConnectionOptions;
-
-  constructor(
-    /** Where the proxy is. */
-    readonly endpoint: IStreamClientEndpoint,
-    reactor: IReactorTime,
-    options: ProxyAgentOptions = {},
-  ) {
-    this.pool = options.pool ?? new HTTPConnectionPool(reactor, false);
-    this.connectionOptions = connectionOptions(options);
-  }
-
-  request(
-    method: string,
-    uri: string,
-    headers?: Headers | null,
-    bodyProducer?: IBodyProducer | null,
-  ): Deferred<Response> {
-    let parsed: URI;
-    try {
-      parsed = URI.fromString(uri);
-    } catch (e) {
-      return fail(e);
-    }
-    const key = `http-proxy#${policyId(this.endpoint)}`;
-    const request = new Request(
-      method,
-      parsed,
-      requestHeaders(parsed, headers),
-      bodyProducer ?? null,
-      {
-        persistent: this.pool.persistent,
-        target: parsed.absoluteForm,
-      },
-    );
-    return requestThroughPool(this.pool, key, this.endpoint, request, this.connectionOptions);
   }
 }

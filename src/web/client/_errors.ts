@@ -1,7 +1,8 @@
 // Errors of the HTTP client, with twisted.web's names: how a request or its response failed.
 
-import { TwistedError } from "../../internet/error.js";
+import { ConnectError, TwistedError } from "../../internet/error.js";
 import { Failure } from "../../internet/failure.js";
+import type { Headers } from "../_headers.js";
 import type { IResponse } from "./_response.js";
 
 /** Anything that can be wrapped in a `Failure` (an error, or a `Failure` already). */
@@ -189,4 +190,39 @@ export class RedirectWithNoLocation extends WebError {
  */
 export class PartialDownloadError extends WebError {
   override readonly code: string = "ERR_PARTIAL_DOWNLOAD";
+}
+
+/** What a `TunnelError` knows of the proxy's answer. */
+export interface TunnelErrorInit {
+  /** The status the proxy answered `CONNECT` with (e.g. 407), if it answered. */
+  status?: number | null;
+  /** Its reason phrase. */
+  phrase?: string;
+  /** Its headers (e.g. `Proxy-Authenticate`). */
+  headers?: Headers | null;
+  /** The underlying error. */
+  cause?: unknown;
+}
+
+/**
+ * A proxy did not open the `CONNECT` tunnel asked for: it answered with a status other than
+ * 2xx (`status`, e.g. 407 with its `Proxy-Authenticate` in `headers`), broke the protocol, or
+ * closed the connection first (`status` is then `null`). A `ConnectError`: the connection to
+ * the target was never made.
+ */
+export class TunnelError extends ConnectError {
+  override readonly code: string = "ERR_TUNNEL";
+  /** The status of the proxy's answer, or `null` if it gave none. */
+  readonly status: number | null;
+  /** The reason phrase of the proxy's answer (empty without one). */
+  readonly phrase: string;
+  /** The headers of the proxy's answer, or `null`. */
+  readonly headers: Headers | null;
+
+  constructor(message: string, init: TunnelErrorInit = {}) {
+    super(message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.status = init.status ?? null;
+    this.phrase = init.phrase ?? "";
+    this.headers = init.headers ?? null;
+  }
 }

@@ -1,7 +1,7 @@
 // One request/response exchange of HTTP11ClientProtocol, and the guard around its body producer.
 
 import type { Deferred } from "../../internet/defer.js";
-import type { IAddress, IProducer, ITransport } from "../../internet/interfaces.js";
+import type { IAddress, IDelayedCall, IProducer, ITransport } from "../../internet/interfaces.js";
 import type { IBodyProducer } from "./_producer.js";
 import type { Request } from "./_request.js";
 import type { _BodySource, Response } from "./_response.js";
@@ -18,6 +18,8 @@ export interface _ExchangeOwner {
 /** Forwards a body producer's flow control, and its stop only once however often it is stopped. @internal */
 export class _ProducerGuard implements IProducer {
   stopped = false;
+  /** Registered with the transport (from `startProducing` until the body is sent or stopped). */
+  registered = false;
   constructor(readonly producer: IBodyProducer) {}
   pauseProducing(): void {
     if (!this.stopped) this.producer.pauseProducing();
@@ -43,6 +45,10 @@ export class _Exchange implements _BodySource {
   over = false;
   closeDelimited = false;
   guard: _ProducerGuard | null = null;
+  /** The head carried `Expect: 100-continue`; the body waits for `100 Continue` or the timer. */
+  awaitingContinue = false;
+  /** Sends the body anyway when the server stays silent (the expect-continue timeout). */
+  continueTimer: IDelayedCall | null = null;
 
   constructor(
     readonly protocol: _ExchangeOwner,

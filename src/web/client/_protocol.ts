@@ -19,13 +19,13 @@ import type {
 import {
   HTTP11Connection,
   type HTTPEvent,
-  type HTTPLimits,
   LocalProtocolError,
   NEED_DATA,
   PAUSED,
   type ResponseReceived,
   responseFraming,
 } from "../_http/index.js";
+import type { ClientState, HTTP11ClientProtocolOptions } from "./_clientstate.js";
 import {
   PotentialDataLoss,
   RequestGenerationFailed,
@@ -41,36 +41,12 @@ import { type BodyLength, UNKNOWN_LENGTH } from "./_producer.js";
 import type { Request } from "./_request.js";
 import { Response } from "./_response.js";
 
-/** Where a client connection is (Twisted's names). */
-export type ClientState =
-  /** Idle: ready for a request. */
-  | "QUIESCENT"
-  /** Sending a request body. */
-  | "TRANSMITTING"
-  /** The request is sent; its response is awaited or being read. */
-  | "WAITING"
-  /** Closing or aborting: no more requests. */
-  | "CLOSING"
-  /** The connection is gone. */
-  | "CONNECTION_LOST";
+export type { ClientState, HTTP11ClientProtocolOptions } from "./_clientstate.js";
 
-/** Options of `HTTP11ClientProtocol`. */
-export interface HTTP11ClientProtocolOptions {
-  /**
-   * Called when the connection is idle again after a response, ready for another request
-   * (the connection pool puts it back in its cache).
-   */
-  quiescentCallback?: (protocol: HTTP11ClientProtocol) => void;
-  /** Limits on what the server sends (status line, header block, header count, body size). */
-  limits?: Partial<HTTPLimits>;
-  /**
-   * Seconds of silence from the server tolerated while a response is awaited or read (not
-   * while the body's reader has paused it); then the connection is aborted and the request
-   * or body fails with `TimeoutError` among its reasons. Default: no limit.
-   */
-  readTimeout?: number | null;
-  /** The clock of `readTimeout`. */
-  clock?: IReactorTime | null;
+/** Whether `request` asks the server to confirm (`Expect: 100-continue`) before its body. */
+function expectsContinue(request: Request): boolean {
+  const values = request.headers.getRawHeaders("expect", []);
+  return values.some((v) => v.split(",").some((t) => t.trim().toLowerCase() === "100-continue"));
 }
 
 /** Body bytes kept for a response whose `deliverBody` has not been called before pausing. */
@@ -106,6 +82,7 @@ export class HTTP11ClientProtocol implements IProtocol {
   private readonly conn: HTTP11Connection;
   private readonly quiescentCallback: ((p: HTTP11ClientProtocol) => void) | null;
   private readonly readTimeout: number | null;
+  private readonly expectContinueTimeout: number;
   private readonly clock: IReactorTime | null;
   private timer: IDelayedCall | null = null;
   private userPaused = false;
@@ -121,6 +98,7 @@ export class HTTP11ClientProtocol implements IProtocol {
     });
     this.quiescentCallback = options.quiescentCallback ?? null;
     this.readTimeout = options.readTimeout ?? null;
+    this.expectContinueTimeout = options.expectContinueTimeout ?? 1;
     this.clock = options.clock ?? null;
     if (this.readTimeout !== null && this.clock === null) {
       throw new TypeError("HTTP11ClientProtocol needs a clock for readTimeout");
@@ -142,6 +120,12 @@ export class HTTP11ClientProtocol implements IProtocol {
    * the body producer failed (or broke its length), `RequestTransmissionFailed` if the
    * connection was lost while sending, `ResponseNeverReceived` if it was lost (or timed out)
    * before any response byte, `ResponseFailed` otherwise.
+   *
+   * A request with `Expect: 100-continue` and a non-empty body sends its head, then waits for
+   * `100 Continue` (other 1xx are skipped) to start the body producer, or sends the body
+   * anyway after `expectContinueTimeout`. If a final response (a 417, a 401…) comes first,
+   * the body is not sent: its producer is stopped without having started, and the connection
+   * is closed after that response, since the server may still expect the body announced.
    *
    * Cancel: cancelling before the response head has arrived stops the body producer, aborts
    * the connection (it is not reused) and fails with `CancelledError`. After that, stop the
@@ -168,8 +152,19 @@ export class HTTP11ClientProtocol implements IProtocol {
       this.requestSent(cycle);
       return cycle.finished;
     }
-    const guard = new _ProducerGuard(producer);
-    cycle.guard = guard;
+    cycle.guard = new _ProducerGuard(producer);
+    if (producer.length !== 0 && expectsContinue(request) && this.waitForContinue(cycle)) {
+      return cycle.finished;
+    }
+    this.startBody(cycle);
+    return cycle.finished;
+  }
+
+  /** Starts the body producer of `cycle`, registered with the transport for flow control. */
+  private startBody(cycle: _Exchange): void {
+    const guard = cycle.guard as _ProducerGuard;
+    const producer = guard.producer;
+    guard.registered = true;
     (this.transport as Partial<ITCPTransport>).registerProducer?.(guard, true);
     const consumer: IConsumer = {
       write: (data) => this.writeBody(cycle, data),
@@ -188,7 +183,33 @@ export class HTTP11ClientProtocol implements IProtocol {
         }
       },
     );
-    return cycle.finished;
+  }
+
+  /** Holds the body of `cycle` back until `100 Continue` or the timeout; false if it cannot wait. */
+  private waitForContinue(cycle: _Exchange): boolean {
+    const clock = this.clock;
+    const seconds = this.expectContinueTimeout;
+    if (clock === null || !(seconds > 0)) return false;
+    cycle.awaitingContinue = true;
+    cycle.continueTimer = clock.callLater(seconds, () => {
+      cycle.continueTimer = null;
+      this.continueBody(cycle);
+    });
+    return true;
+  }
+
+  /** `100 Continue` arrived, or the wait timed out: send the body now. */
+  private continueBody(cycle: _Exchange): void {
+    if (!cycle.awaitingContinue) return;
+    this.stopWaitingForContinue(cycle);
+    if (this._current !== cycle || cycle.over || cycle.guard?.stopped !== false) return;
+    this.startBody(cycle);
+  }
+
+  private stopWaitingForContinue(cycle: _Exchange): void {
+    cycle.awaitingContinue = false;
+    if (cycle.continueTimer?.active()) cycle.continueTimer.cancel();
+    cycle.continueTimer = null;
   }
 
   private writeBody(cycle: _Exchange, data: Uint8Array | string): void {
@@ -228,7 +249,8 @@ export class HTTP11ClientProtocol implements IProtocol {
   }
 
   private unregisterBodyProducer(cycle: _Exchange): void {
-    if (cycle.guard === null) return;
+    if (cycle.guard === null || !cycle.guard.registered) return;
+    cycle.guard.registered = false;
     const transport = this.transport as Partial<ITCPTransport>;
     if (!(transport.disconnected ?? false)) {
       try {
@@ -305,7 +327,8 @@ export class HTTP11ClientProtocol implements IProtocol {
             this.responseEnded(cycle);
             break;
           case "InformationalResponseReceived":
-            if (ev.status === 101) {
+            if (ev.status === 100) this.continueBody(cycle);
+            else if (ev.status === 101) {
               this.protocolFailed(
                 cycle,
                 new Failure(new Error("Cannot switch protocols: not supported by this client")),
@@ -323,6 +346,11 @@ export class HTTP11ClientProtocol implements IProtocol {
   }
 
   private responseReceived(cycle: _Exchange, ev: ResponseReceived): void {
+    if (cycle.awaitingContinue) {
+      // Answered before the body: it is never sent, and the connection closes after this.
+      this.stopWaitingForContinue(cycle);
+      this.stopBodyProducer(cycle);
+    }
     const framing = responseFraming(cycle.request.method, ev.status, ev.headers, 502);
     let length: BodyLength = UNKNOWN_LENGTH;
     if (framing.kind === "none") length = 0;
@@ -391,6 +419,7 @@ export class HTTP11ClientProtocol implements IProtocol {
   private report(cycle: _Exchange, error: ResponseFailed | RequestGenerationFailed | Error): void {
     if (cycle.over) return;
     cycle.over = true;
+    this.stopWaitingForContinue(cycle);
     this.stopTimer();
     if (this._current === cycle) this._current = null;
     const response = cycle.response;
@@ -482,6 +511,7 @@ export class HTTP11ClientProtocol implements IProtocol {
     if (cycle.over) return;
     cycle.over = true;
     this.stopTimer();
+    this.stopWaitingForContinue(cycle);
     if (this._current === cycle) this._current = null;
     d.errback(new CancelledError("The request was cancelled"));
     this.stopBodyProducer(cycle);

@@ -1,4 +1,4 @@
-// twisted-ts/web/client: the HTTP/1.1 client — Agent, connection pool, redirects, decoders, cookies, getPage.
+// twisted-ts/web/client: the HTTP/1.1 client — Agent, connection pool, proxies and tunnels, redirects, decoders, cookies, getPage.
 
 export { Headers } from "../_headers.js";
 export {
@@ -9,8 +9,6 @@ export {
   type IAgent,
   type IAgentEndpointFactory,
   type IPolicyForHTTPS,
-  ProxyAgent,
-  type ProxyAgentOptions,
 } from "./_agent.js";
 export {
   type Cookie,
@@ -41,6 +39,8 @@ export {
   ResponseFailed,
   ResponseNeverReceived,
   SchemeNotSupported,
+  TunnelError,
+  type TunnelErrorInit,
   WebError,
   WebError as Error,
   WrapperError,
@@ -64,6 +64,7 @@ export {
   HTTP11ClientProtocol,
   type HTTP11ClientProtocolOptions,
 } from "./_protocol.js";
+export { ProxyAgent, type ProxyAgentOptions } from "./_proxyagent.js";
 export { BrowserLikeRedirectAgent, RedirectAgent } from "./_redirect.js";
 export { Request, type RequestOptions } from "./_request.js";
 export {
@@ -75,4 +76,5 @@ export {
   type ResponseInit,
   readBody,
 } from "./_response.js";
+export { HTTPTunnelEndpoint, type HTTPTunnelEndpointOptions } from "./_tunnel.js";
 export { URI } from "./_uri.js";
