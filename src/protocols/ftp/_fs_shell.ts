@@ -16,7 +16,7 @@ import {
   stat,
   unlink,
 } from "node:fs/promises";
-import { join, sep } from "node:path";
+import { isAbsolute, join, relative, sep } from "node:path";
 import { Deferred } from "../../internet/defer.js";
 import type { IConsumer, IProducer, IPushProducer } from "../../internet/interfaces.js";
 import { FileSender } from "../basic.js";
@@ -100,10 +100,33 @@ function infoOf(name: string, s: Stats, target?: string): FTPFileInfo {
   return target === undefined ? info : { ...info, target };
 }
 
+/** Whether a link's text names something below the link's own directory (`a`, `sub/b`). */
+function isPlainRelative(target: string): boolean {
+  return !isAbsolute(target) && !target.split("/").includes("..");
+}
+
 /**
  * A shell over the directory `root` of the file system (Twisted's `FTPShell`). Every path is
- * resolved under `root`; a symbolic link is followed only when its target, fully resolved,
- * lies inside `root` too, so neither `..`, absolute paths nor links reach anything outside.
+ * resolved under `root`; a symbolic link is followed only when its target, fully resolved
+ * (`realpath`, so chains of links too), lies inside `root`, so neither `..`, absolute paths nor
+ * links reach anything outside: reading, writing, listing, entering, renaming, removing or
+ * stat-ing through such a link fails with `PermissionDeniedError` (550), like a chrooted
+ * vsftpd, which shows links but cannot follow them out.
+ *
+ * Listings show every link as a link (`l` in `LIST`, `type=OS.unix=link` in `MLSD`) but only
+ * reveal a target that leads inside the root: as written when it is a relative path below the
+ * link's directory (`ok.txt`, `sub/ok.txt`), otherwise as the path under the root it resolves
+ * to (`/in/ok.txt`, never the host path). A link leading outside, or dangling to an absolute or
+ * `..` target, is listed without target and with size 0 (the size of a link is the length of
+ * its target).
+ *
+ * Files are opened without following a final link, and the file actually opened is checked to
+ * lie inside the root (through `/proc/self/fd` on Linux, else by comparing it with the path
+ * resolved again), so a directory swapped for a link between the check and the open is
+ * refused; uploads truncate only after that check. Listings and directory operations (`MKD`,
+ * `RMD`, `DELE`, `RNFR`/`RNTO`) check the real path first and are not race-free against a
+ * local user who swaps links in the tree meanwhile (Node has no `openat`).
+ *
  * File names may contain spaces and any UTF-8. Reads stream with back-pressure; writes pause
  * the upload while the disk catches up, so memory use stays constant whatever the size.
  *
@@ -178,6 +201,51 @@ export class FTPShell implements IFTPShell {
     }
     if (s?.isSymbolicLink()) return this.resolveExisting(path);
     return target;
+  }
+
+  /**
+   * Fails unless the file opened as `fh` lies inside the root: a component of the path may
+   * have been swapped for a link leading outside between `resolveExisting` and `open`.
+   */
+  private async checkOpened(fh: FileHandle, path: FTPPath): Promise<void> {
+    const rootReal = await this.realRoot();
+    let opened: string | null = null;
+    try {
+      opened = (await readlink(`/proc/self/fd/${fh.fd}`)).replace(/ \(deleted\)$/, "");
+    } catch {
+      // No /proc: compare the file with what the path leads to now.
+    }
+    if (opened !== null) {
+      if (!this.inside(rootReal, opened)) throw new PermissionDeniedError(displayPath(path));
+      return;
+    }
+    const [got, now] = await Promise.all([fh.stat(), this.resolveExisting(path).then(stat)]);
+    if (got.dev !== now.dev || got.ino !== now.ino)
+      throw new PermissionDeniedError(displayPath(path));
+  }
+
+  /**
+   * What a listing may tell of the link `full`: its target if it leads inside the root,
+   * `undefined` to hide it.
+   */
+  private async linkTarget(full: string): Promise<string | undefined> {
+    const rootReal = await this.realRoot();
+    let text: string;
+    try {
+      text = await readlink(full);
+    } catch {
+      return undefined;
+    }
+    let real: string;
+    try {
+      real = await realpath(full);
+    } catch {
+      // Dangling (or a loop): only a target below the link's directory says nothing more.
+      return isPlainRelative(text) ? text : undefined;
+    }
+    if (!this.inside(rootReal, real)) return undefined;
+    if (isPlainRelative(text)) return text;
+    return `/${relative(rootReal, real).split(sep).join("/")}`;
   }
 
   private checkWritable(): void {
@@ -269,7 +337,13 @@ export class FTPShell implements IFTPShell {
         const full = join(real, name);
         try {
           const ls = await lstat(full);
-          out.push(infoOf(name, ls, ls.isSymbolicLink() ? await readlink(full) : undefined));
+          if (!ls.isSymbolicLink()) {
+            out.push(infoOf(name, ls));
+            continue;
+          }
+          const target = await this.linkTarget(full);
+          const info = infoOf(name, ls, target);
+          out.push(target === undefined ? { ...info, size: 0 } : info);
         } catch {
           // Removed meanwhile: leave it out.
         }
@@ -289,6 +363,7 @@ export class FTPShell implements IFTPShell {
       throw ftpError(e, path);
     }
     try {
+      await this.checkOpened(fh, path);
       const s = await fh.stat();
       if (s.isDirectory()) throw new IsADirectoryError(displayPath(path));
       if (!s.isFile()) throw new PermissionDeniedError(displayPath(path));
@@ -306,7 +381,7 @@ export class FTPShell implements IFTPShell {
     let flags = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW;
     if (options.exclusive) flags |= constants.O_EXCL;
     if (options.append) flags |= constants.O_APPEND;
-    else if (offset === 0) flags |= constants.O_TRUNC;
+    // Truncation waits for checkOpened: O_TRUNC would act before it.
     let fh: FileHandle;
     try {
       fh = await open(target, flags, 0o644);
@@ -314,9 +389,10 @@ export class FTPShell implements IFTPShell {
       throw ftpError(e, path);
     }
     try {
+      await this.checkOpened(fh, path);
       const s = await fh.stat();
       if (!s.isFile()) throw new PermissionDeniedError(displayPath(path));
-      if (!options.append && offset > 0) await fh.truncate(offset);
+      if (!options.append) await fh.truncate(offset);
       return new FileWriter(fh, options.append ? undefined : offset);
     } catch (e) {
       await fh.close().catch(() => undefined);
@@ -327,10 +403,23 @@ export class FTPShell implements IFTPShell {
   async setPermissions(path: FTPPath, mode: number): Promise<void> {
     this.checkWritable();
     const real = await this.resolveExisting(path);
+    let fh: FileHandle | null = null;
     try {
-      await chmod(real, mode & 0o777);
+      fh = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW);
+    } catch (e) {
+      // An unreadable file cannot be opened to change it by handle: by path, then.
+      if ((e as { code?: string }).code !== "EACCES") throw ftpError(e, path);
+    }
+    try {
+      if (fh === null) await chmod(real, mode & 0o777);
+      else {
+        await this.checkOpened(fh, path);
+        await fh.chmod(mode & 0o777);
+      }
     } catch (e) {
       throw ftpError(e, path);
+    } finally {
+      await fh?.close().catch(() => undefined);
     }
   }
 }
