@@ -77,21 +77,20 @@ export class IRCClientBatches extends IRCClientCapabilities {
    * after the message was handled.
    */
   override messageReceived(message: IRCMessage): void {
-    if (!this.enabledCapabilities.has("batch")) {
-      // `CAP DEL batch` with batches open: what they held is handled one by one.
-      if (this.batchReader !== null) {
-        const held = this.batchReader.flush();
-        this.batchReader = null;
-        this.batchEvents(held);
-      }
+    if (this.enabledCapabilities.has("batch")) {
+      this.batchReader ??= new IRCBatchReader();
+      this.batchReader.maxOpenBatches = this.maxOpenBatches;
+      this.batchReader.maxBatchMessages = this.maxBatchMessages;
+      this.batchEvents(this.batchReader.messageReceived(message));
+    } else {
       this.messageReleased(message);
-      return;
     }
-    this.batchReader ??= new IRCBatchReader({
-      maxOpenBatches: this.maxOpenBatches,
-      maxBatchMessages: this.maxBatchMessages,
-    });
-    this.batchEvents(this.batchReader.messageReceived(message));
+    if (this.batchReader !== null && !this.enabledCapabilities.has("batch")) {
+      // `CAP DEL batch` with batches open: what they held is handled now, one by one.
+      const held = this.batchReader.flush();
+      this.batchReader = null;
+      this.batchEvents(held);
+    }
   }
 
   /**

@@ -126,8 +126,10 @@ interface OpenBatch {
  * ```
  */
 export class IRCBatchReader {
-  readonly maxOpenBatches: number;
-  readonly maxBatchMessages: number;
+  /** Open batches at once (may be changed between messages). */
+  maxOpenBatches: number;
+  /** Messages one outermost batch may hold (may be changed between messages). */
+  maxBatchMessages: number;
   private readonly open = new Map<string, OpenBatch>();
   /** References given up after an overflow: their messages are released, their end dropped. */
   private readonly abandoned = new Set<string>();
@@ -163,9 +165,8 @@ export class IRCBatchReader {
   /** Gives up every open batch: what they held comes out as `MessageReleased` events. */
   flush(): IRCBatchEvent[] {
     const events: IRCBatchEvent[] = [];
-    for (const b of [...this.open.values()]) {
-      if (b.parent === null && this.open.has(b.ref)) this.release(b, events);
-    }
+    const roots = [...this.open.values()].filter((b) => b.parent === null);
+    this.release(roots, events);
     return events;
   }
 
@@ -283,7 +284,7 @@ export class IRCBatchReader {
 
   private overflow(root: OpenBatch, ref: string, reason: string, events: IRCBatchEvent[]): void {
     events.push({ type: "BatchOverflowed", ref, start: root.start, reason });
-    this.release(root, events);
+    this.release([root], events);
   }
 
   private abandon(ref: string): void {
@@ -293,8 +294,8 @@ export class IRCBatchReader {
     }
   }
 
-  /** Gives up an open tree: its messages come out in arrival order; its references abandoned. */
-  private release(root: OpenBatch, events: IRCBatchEvent[]): void {
+  /** Gives up open trees: their messages come out in arrival order; their references abandoned. */
+  private release(roots: OpenBatch[], events: IRCBatchEvent[]): void {
     const held: IRCMessage[] = [];
     const gather = (batch: OpenBatch) => {
       this.open.delete(batch.ref);
@@ -305,7 +306,7 @@ export class IRCBatchReader {
       }
       for (const child of batch.children) gather(child);
     };
-    gather(root);
+    for (const root of roots) gather(root);
     held.sort((a, b) => (this.order.get(a) ?? 0) - (this.order.get(b) ?? 0));
     for (const message of held) events.push({ type: "MessageReleased", message });
   }
