@@ -146,8 +146,10 @@ class _TunnelProtocol implements IProtocol, IHandshakeListener {
   }
 
   connectionMade(): void {
-    const headers = new Headers(this.options.headers ?? undefined);
-    if (!headers.hasHeader("host")) headers.setRawHeaders("Host", [this.target]);
+    const headers = new Headers({ Host: this.target });
+    for (const [name, values] of this.options.headers?.getAllRawHeaders() ?? []) {
+      headers.setRawHeaders(name, values);
+    }
     let head: Uint8Array[];
     try {
       head = [
