@@ -16,7 +16,12 @@ mkdirSync(dir, { recursive: true });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** What each snippet must print, in order. */
-const expected: RegExp[] = [/^$/, /^$/, /signed on as account ann\ntopic of #lobby: Welcome!\n/];
+const expected: RegExp[] = [
+  /^$/,
+  /^$/,
+  /signed on as account ann\ntopic of #lobby: Welcome!\n/,
+  /^batch labeled-response: 3 messages\nJOIN 353 366\nirc\.test hello\nACK: true\n$/,
+];
 
 describe("docs/words.md", () => {
   test("has one expectation per snippet", () => {
