@@ -23,6 +23,7 @@ const expected: RegExp[] = [
   /200 OK \[ 'HTTP', 1, 1 \]\n\[ 'text\/html' \]\n28 bytes; length said 28/,
   /complete\nstreamed true/,
   /uploaded true/,
+  /^200 posted$/m,
   /cached: 1/,
   /redirects followed: 0/,
   /within limits/,
