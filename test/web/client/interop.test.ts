@@ -21,6 +21,7 @@ import {
   DecodedResponse,
   FileBodyProducer,
   getPage,
+  Headers,
   HTTPConnectionPool,
   ProxyAgent,
   RedirectAgent,
@@ -293,6 +294,23 @@ ${temp}
     await readBody(chunked);
     const all = await readBody(await agent.request("GET", `${base}/uploads/chunked.bin`));
     assert.equal(sha(all), sha(Buffer.concat([Buffer.from("first second "), data])));
+  });
+
+  it("Expect: 100-continue: nginx answers 100 before reading a PUT body; the body follows at once", async () => {
+    const agent = new Agent(reactor, { expectContinueTimeout: 30 });
+    const data = Buffer.alloc(500_000, 0x43);
+    const started = Date.now();
+    const put = await agent.request(
+      "PUT",
+      `${base}/uploads/expect.bin`,
+      new Headers({ Expect: ["100-continue"] }),
+      new FileBodyProducer(data),
+    );
+    assert.equal(put.code, 201);
+    await readBody(put);
+    assert.ok(Date.now() - started < 10_000, "did not wait for the 30 s timeout");
+    const back = await readBody(await agent.request("GET", `${base}/uploads/expect.bin`));
+    assert.equal(sha(back), sha(data));
   });
 
   it("follows nginx's redirect and keeps its cookie", async () => {
