@@ -77,7 +77,10 @@ export class IRCClientBatches extends IRCClientCapabilities {
    * after the message was handled.
    */
   override messageReceived(message: IRCMessage): void {
-    if (this.enabledCapabilities.has("batch")) {
+    const batched =
+      this.enabledCapabilities.has("batch") &&
+      (message.command === "BATCH" || message.tags.has("batch"));
+    if (batched) {
       this.batchReader ??= new IRCBatchReader();
       this.batchReader.maxOpenBatches = this.maxOpenBatches;
       this.batchReader.maxBatchMessages = this.maxBatchMessages;

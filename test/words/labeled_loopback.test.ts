@@ -180,8 +180,14 @@ describe("our IRCClient against a Python server playing batches", () => {
       ["311", "319", "318"],
     );
     assert.equal((await client.sendLabeled("PRIVMSG", ["#py", "hi"])).ack, true);
-    await assert.rejects(client.sendLabeled("NAMES", ["#big"]), /Labeled response given up/);
-    await assert.rejects(client.sendLabeled("TIME", [], { timeout: 0.3 }), TimeoutError);
+    await assert.rejects(
+      client.sendLabeled("NAMES", ["#big"]).asPromise(),
+      /Labeled response given up/,
+    );
+    await assert.rejects(
+      client.sendLabeled("TIME", [], { timeout: 0.3 }).asPromise(),
+      TimeoutError,
+    );
     assert.equal(client.pendingLabels, 0);
     client.quit("bye");
     const exit = await fixture.exited(10_000);
