@@ -22,6 +22,14 @@ import { errorPageHTML } from "./_resource.js";
 
 const log = new Logger("twisted-ts.web.http");
 
+type Latin1Writer = { latin1Write?: (s: string, offset: number) => number };
+const fastLatin1 = (Buffer.prototype as unknown as Latin1Writer).latin1Write;
+
+/** Writes `s` (one byte per character) at the start of `buf`; `buf.write(s, 0, "latin1")`, faster. */
+function latin1Write(buf: Buffer, s: string): number {
+  return fastLatin1 === undefined ? buf.write(s, 0, "latin1") : fastLatin1.call(buf, s, 0);
+}
+
 /** What a channel needs from its site. `Site` implements it. */
 export interface IChannelSite extends IRequestSite {
   /** Seconds of silence (waiting for a request or for body bytes) before closing; `null` never. */
@@ -180,7 +188,8 @@ export class HTTPChannel extends Protocol implements IPushProducer, IRequestChan
         this.headReceived = true;
         this.headerTimer?.cancel();
         this.headerTimer = null;
-        const expect = ev.headers.getHeader("expect");
+        const expects = ev.headers._get("expect");
+        const expect = expects === undefined ? null : (expects[expects.length - 1] as string);
         if (expect !== null && expect.toLowerCase() !== "100-continue") {
           const error = new RemoteProtocolError(`Unsupported expectation: ${expect}`, 417);
           (this.conn as HTTP11Connection).receiveFailed(error);
@@ -192,7 +201,8 @@ export class HTTPChannel extends Protocol implements IPushProducer, IRequestChan
         this.request = request;
         const conn = this.conn as HTTP11Connection;
         conn.setMaxBodySize(this.site.maxBodySizeFor(request));
-        const cl = Number(ev.headers.getHeader("content-length") ?? Number.NaN);
+        const lengths = ev.headers._get("content-length");
+        const cl = lengths === undefined ? Number.NaN : Number(lengths[lengths.length - 1]);
         request.content = this.site.contentStore.create(Number.isFinite(cl) ? cl : null);
         return;
       }
@@ -322,14 +332,14 @@ export class HTTPChannel extends Protocol implements IPushProducer, IRequestChan
   writeHead(request: Request, status: number, reason: string, headers: Headers): void {
     const conn = this.conn;
     if (request !== this.request || conn === null) return;
-    let chunks: Uint8Array[];
+    let head: string;
     try {
-      chunks = conn.sendResponse({ status, reason, headers });
+      head = conn._responseHead({ status, reason, headers });
     } catch (e) {
       this.sendFailed(e);
     }
     // Held back until the first body bytes or the end, so that both leave in one segment.
-    this.send(chunks, false);
+    this.pendingHead = head;
   }
 
   /** @internal */
@@ -342,7 +352,7 @@ export class HTTPChannel extends Protocol implements IPushProducer, IRequestChan
     } catch (e) {
       this.sendFailed(e);
     }
-    this.send(chunks, true);
+    this.send(chunks);
     if (this.producer !== null && !this.producerStreaming) this.schedulePull();
   }
 
@@ -356,7 +366,7 @@ export class HTTPChannel extends Protocol implements IPushProducer, IRequestChan
     } catch (e) {
       this.sendFailed(e);
     }
-    this.send(chunks, true);
+    this.send(chunks);
     this.request = null;
     this.producer = null;
     this.responseDone();
@@ -366,33 +376,43 @@ export class HTTPChannel extends Protocol implements IPushProducer, IRequestChan
   private sendFailed(e: unknown): never {
     if (!(e instanceof LocalProtocolError)) throw e;
     log.failure("Cannot send the response", new Failure(e));
-    this.pending = [];
+    this.pendingHead = null;
     this.closeConnection(true);
     throw e;
   }
 
-  private send(chunks: Uint8Array[], flush: boolean): void {
-    if (this.pending.length > 0) {
-      for (const c of chunks) this.pending.push(c);
-      chunks = this.pending;
-      this.pending = [];
-    }
-    if (!flush) {
-      this.pending = chunks;
+  /** Writes `chunks`, after the response head if it is still held back. */
+  private send(chunks: Uint8Array[]): void {
+    const t = this.transport;
+    const head = this.pendingHead;
+    this.pendingHead = null;
+    if (t === null) return;
+    const pieces = chunks.length + (head === null ? 0 : 1);
+    if (pieces === 0) return;
+    if (pieces === 1 && head === null) {
+      t.write(chunks[0] as Uint8Array);
       return;
     }
-    if (chunks.length === 1) this.transport?.write(chunks[0] as Uint8Array);
-    else if (chunks.length > 1) {
-      let total = 0;
-      for (const c of chunks) total += c.length;
-      // A small response is cheaper as one copied buffer than as a gathered write.
-      if (total <= 16 * 1024) this.transport?.write(Buffer.concat(chunks, total));
-      else this.transport?.writeSequence(chunks);
+    let total = head === null ? 0 : head.length;
+    for (const c of chunks) total += c.length;
+    if (total > 16 * 1024) {
+      if (head !== null) t.write(Buffer.from(head, "latin1"));
+      t.writeSequence(chunks);
+      return;
     }
+    // A small response is cheaper as one buffer than as a gathered write; the head (latin1,
+    // a byte per character) is written straight into it.
+    const out = Buffer.allocUnsafe(total);
+    let at = head === null ? 0 : latin1Write(out, head);
+    for (const c of chunks) {
+      out.set(c, at);
+      at += c.length;
+    }
+    t.write(out);
   }
 
-  /** Response bytes held back to be written with the next ones. */
-  private pending: Uint8Array[] = [];
+  /** The response head (latin1) held back to be written with the first body bytes. */
+  private pendingHead: string | null = null;
 
   /** The response is complete: go on with the next request, or close. */
   private responseDone(): void {

@@ -21,7 +21,11 @@ const CANONICAL_CACHE_MAX = 512;
  * `Content-Type`, `etag` → `ETag`.
  */
 export function canonicalHeaderName(name: string): string {
-  const lower = name.toLowerCase();
+  return canonicalOfLower(name.toLowerCase());
+}
+
+/** `canonicalHeaderName` of a name already in lower case. */
+function canonicalOfLower(lower: string): string {
   const cached = canonicalCache.get(lower);
   if (cached !== undefined) return cached;
   const canonical =
@@ -46,11 +50,20 @@ function checkValue(name: string, value: string): string {
   return value;
 }
 
-function checkName(name: string): string {
+/** Names already checked, as given → lower case (most programs use a few names, over and over). */
+const checkedNames = new Map<string, string>();
+const CHECKED_NAMES_MAX = 512;
+
+/** Checks that `name` is a token and returns it in lower case (the key it is stored under). */
+function nameKey(name: string): string {
+  const known = checkedNames.get(name);
+  if (known !== undefined) return known;
   if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
     throw new Error(`Invalid header name: ${JSON.stringify(name)}`);
   }
-  return name;
+  const key = name.toLowerCase();
+  if (checkedNames.size < CHECKED_NAMES_MAX) checkedNames.set(name, key);
+  return key;
 }
 
 /**
@@ -93,25 +106,26 @@ export class Headers implements Iterable<[string, string[]]> {
 
   /** Replaces the values of `name` with `values` (an empty list removes the header). */
   setRawHeaders(name: HeaderText, values: readonly HeaderText[]): void {
-    const n = checkName(text(name));
+    const n = text(name);
+    const key = nameKey(n);
     if (values.length === 0) {
-      this.raw.delete(n.toLowerCase());
+      this.raw.delete(key);
       return;
     }
     if (values.length === 1) {
-      this.raw.set(n.toLowerCase(), [checkValue(n, text(values[0] as HeaderText))]);
+      this.raw.set(key, [checkValue(n, text(values[0] as HeaderText))]);
       return;
     }
     this.raw.set(
-      n.toLowerCase(),
+      key,
       values.map((v) => checkValue(n, text(v))),
     );
   }
 
   /** Adds one value to the values of `name`. */
   addRawHeader(name: HeaderText, value: HeaderText): void {
-    const n = checkName(text(name));
-    const key = n.toLowerCase();
+    const n = text(name);
+    const key = nameKey(n);
     const v = checkValue(n, text(value));
     const values = this.raw.get(key);
     if (values === undefined) this.raw.set(key, [v]);
@@ -134,7 +148,7 @@ export class Headers implements Iterable<[string, string[]]> {
 
   /** Every header as `[canonical name, values]`, in the order first added. */
   *getAllRawHeaders(): Generator<[string, string[]]> {
-    for (const [k, v] of this.raw) yield [canonicalHeaderName(k), [...v]];
+    for (const [k, v] of this.raw) yield [canonicalOfLower(k), [...v]];
   }
 
   /** The same as `getAllRawHeaders()`. */
@@ -192,7 +206,7 @@ export class Headers implements Iterable<[string, string[]]> {
   _serialize(): string {
     let out = "";
     for (const [k, values] of this.raw) {
-      const name = canonicalHeaderName(k);
+      const name = canonicalOfLower(k);
       for (const v of values) out += `${name}: ${v}\r\n`;
     }
     return out;

@@ -194,7 +194,7 @@ export class Request {
     } else {
       this.postpath = [];
     }
-    const cookies = headers.getRawHeaders("cookie");
+    const cookies = headers._get("cookie");
     if (cookies !== undefined) this.receivedCookies = parseCookies(cookies);
   }
 
@@ -447,8 +447,8 @@ export class Request {
     for (const c of this.cookies) h.addRawHeader("Set-Cookie", c);
     const bodyless = this.code === 204 || this.code === 304 || this.code < 200;
     if (bodyless) h.removeHeader("content-length");
-    else if (!h.hasHeader("content-type"))
-      h.setRawHeaders("Content-Type", ["text/html; charset=utf-8"]);
+    else if (h._get("content-type") === undefined)
+      h._setTrusted("content-type", "text/html; charset=utf-8");
     this.channel.writeHead(this, this.code, this.codeMessage, h);
   }
 
@@ -484,7 +484,8 @@ export class Request {
     this.channel.endResponse(this);
     this.content?.close();
     this.site.log(this);
-    for (const d of this.finishWaiters.splice(0)) d.callback(undefined);
+    if (this.finishWaiters.length > 0)
+      for (const d of this.finishWaiters.splice(0)) d.callback(undefined);
   }
 
   /**

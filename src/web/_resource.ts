@@ -53,6 +53,18 @@ export interface IResource {
 
 type RenderMethod = (request: any) => RenderResult;
 
+const renderNames = new Map<string, string>();
+
+/** `render_<METHOD>`, without building the string again for every request. */
+function renderMethodName(method: string): string {
+  let name = renderNames.get(method);
+  if (name === undefined) {
+    name = `render_${method}`;
+    if (renderNames.size < 64) renderNames.set(method, name);
+  }
+  return name;
+}
+
 /**
  * The base of resources, with Twisted's contract: static children with `putChild`, dynamic ones
  * by overriding `getChild`, and `render` dispatching on the method to `render_GET`,
@@ -123,7 +135,7 @@ export class Resource implements IResource {
   /** Dispatches to `render_<METHOD>`. */
   render(request: IRenderRequest): RenderResult {
     const self = this as unknown as Record<string, RenderMethod | undefined>;
-    let m = self[`render_${request.method}`];
+    let m = self[renderMethodName(request.method)];
     if (m === undefined && request.method === "HEAD") m = self.render_GET;
     if (typeof m !== "function") {
       const allowed = this.computeAllowedMethods();

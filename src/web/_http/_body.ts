@@ -151,6 +151,10 @@ export class ChunkedReader implements BodyReader {
 
 /** Turns body writes into bytes for one framing. */
 export interface BodyWriter {
+  /** The body ends with the connection (no length, no chunks). */
+  readonly closeDelimited?: boolean;
+  /** The writer chunks a body whose head does not say so yet: add `Transfer-Encoding: chunked`. */
+  readonly addsChunkedHeader?: boolean;
   /** The chunks to send for `data`. */
   write(data: Uint8Array): Uint8Array[];
   /** The chunks that end the body. */
@@ -182,6 +186,9 @@ export class LengthWriter implements BodyWriter {
 
 /** Writes chunks; the end is the last chunk with optional trailers. */
 export class ChunkedWriter implements BodyWriter {
+  /** @param addsChunkedHeader the head has no `Transfer-Encoding` yet (the engine adds it) */
+  constructor(readonly addsChunkedHeader = false) {}
+
   write(data: Uint8Array): Uint8Array[] {
     const n = data.length;
     if (n === 0) return [];
@@ -206,6 +213,8 @@ export class ChunkedWriter implements BodyWriter {
 
 /** Writes bytes as they are; the end is the end of the connection. */
 export class CloseWriter implements BodyWriter {
+  readonly closeDelimited = true;
+
   write(data: Uint8Array): Uint8Array[] {
     return data.length === 0 ? [] : [data];
   }

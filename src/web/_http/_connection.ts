@@ -6,12 +6,8 @@ import {
   type BodyReader,
   type BodyWriter,
   ChunkedReader,
-  ChunkedWriter,
   CloseReader,
-  CloseWriter,
   LengthReader,
-  LengthWriter,
-  NoBodyWriter,
 } from "./_body.js";
 import { ReceiveBuffer } from "./_buffer.js";
 import { LocalProtocolError, RemoteProtocolError } from "./_errors.js";
@@ -24,8 +20,8 @@ import {
   type RequestHead,
   type ResponseHead,
 } from "./_events.js";
+import { requestWriter, responseWriter } from "./_outgoing.js";
 import {
-  contentLength,
   DEFAULT_LIMITS,
   type Framing,
   fieldTokens,
@@ -39,9 +35,6 @@ import {
 } from "./_parse.js";
 import { ConnectionState, type Role, type State, type Step } from "./_states.js";
 import { reasonPhrase } from "./_status.js";
-
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const TARGET = /^[\x21-\x7e]+$/;
 
 export {
   type ConnectionClosed,
@@ -59,6 +52,9 @@ export {
 } from "./_events.js";
 
 const CLOSED_EVENT: ConnectionClosed = Object.freeze({ type: "ConnectionClosed" });
+/** The reader of an empty body: it holds no state, so every message without a body shares it. */
+const NO_BODY: BodyReader = new LengthReader(0, 400);
+const CRLF_CHARS = /[\r\n]/;
 
 /**
  * One HTTP/1.1 connection as a pure state machine (RFC 9110/9112), for the server or the
@@ -330,7 +326,7 @@ export class HTTP11Connection {
     this.bodyReceived = 0;
     switch (framing.kind) {
       case "none":
-        this.reader = new LengthReader(0, this.badStatus);
+        this.reader = NO_BODY;
         break;
       case "length":
         this.reader = new LengthReader(framing.length, this.badStatus);
@@ -396,23 +392,7 @@ export class HTTP11Connection {
       this.need("client", "send a request");
       const { method, target, headers } = head;
       const version = head.version ?? "1.1";
-      if (!TOKEN.test(method)) throw new LocalProtocolError(`Invalid method: ${method}`);
-      if (!TARGET.test(target)) throw new LocalProtocolError(`Invalid request target: ${target}`);
-      if (version === "1.1" && !headers.hasHeader("host")) {
-        throw new LocalProtocolError("Cannot send an HTTP/1.1 request without a Host header");
-      }
-      const te = fieldTokens(headers, "transfer-encoding");
-      if (te.length > 0) {
-        if (te.length !== 1 || te[0] !== "chunked" || version === "1.0") {
-          throw new LocalProtocolError("Only Transfer-Encoding: chunked is supported (HTTP/1.1)");
-        }
-        if (headers.hasHeader("content-length")) {
-          throw new LocalProtocolError("Cannot send both Transfer-Encoding and Content-Length");
-        }
-        this.writer = new ChunkedWriter();
-      } else {
-        this.writer = new LengthWriter(this.localLength(headers) ?? 0);
-      }
+      this.writer = requestWriter(head, version);
       const connection = fieldTokens(headers, "connection");
       this.cs.process("client", "Request");
       this.requestMethod = method;
@@ -431,14 +411,6 @@ export class HTTP11Connection {
         Buffer.from(`${method} ${target} HTTP/${version}\r\n${headers._serialize()}\r\n`, "latin1"),
       ];
     });
-  }
-
-  private localLength(headers: Headers): number | null {
-    try {
-      return contentLength(headers, 0);
-    } catch {
-      throw new LocalProtocolError("Invalid Content-Length");
-    }
   }
 
   /**
@@ -482,83 +454,90 @@ export class HTTP11Connection {
    * 204 and 304 responses get no body: data sent for them is dropped.
    */
   sendResponse(head: ResponseHead): Uint8Array[] {
-    return this.step(() => {
-      this.need("server", "send a response");
-      const { status, headers } = head;
-      if (!(status >= 200 && status < 600)) {
-        throw new LocalProtocolError(`Not a final status: ${status}`);
+    return [Buffer.from(this._responseHead(head), "latin1")];
+  }
+
+  /**
+   * `sendResponse`, with the head as a latin1 string (one character per byte), for a caller
+   * that writes it together with the body.
+   * @internal
+   */
+  _responseHead(head: ResponseHead): string {
+    try {
+      return this.responseHead(head);
+    } catch (e) {
+      if (e instanceof LocalProtocolError) this.cs.error(this.ourRole);
+      throw e;
+    }
+  }
+
+  private responseHead(head: ResponseHead): string {
+    this.need("server", "send a response");
+    const { status, headers } = head;
+    if (!(status >= 200 && status < 600)) {
+      throw new LocalProtocolError(`Not a final status: ${status}`);
+    }
+    if (this.ourState === "IDLE" && this.theirState !== "ERROR") {
+      throw new LocalProtocolError("Cannot send a response before a request");
+    }
+    const method = this.requestMethod ?? "GET";
+    const peer = this.theirHttpVersion ?? "1.1";
+    const switching = method === "CONNECT" && status < 300 && this.cs.pendingSwitch === "connect";
+    if (switching && this.theirState !== "MIGHT_SWITCH_PROTOCOL") {
+      throw new LocalProtocolError("Cannot accept CONNECT before the request has ended");
+    }
+    const writer = responseWriter(method, status, peer, headers, switching);
+    this.writer = writer;
+    let extra = writer.addsChunkedHeader === true ? "Transfer-Encoding: chunked\r\n" : "";
+    if (writer.closeDelimited === true) this.cs.disableKeepAlive();
+    const connection = fieldTokens(headers, "connection");
+    if (connection.includes("close") || this.theirState === "ERROR") this.cs.disableKeepAlive();
+    this.cs.process("server", switching ? "SwitchAccepted" : "Response");
+    this.theyAreWaitingFor100Continue = false;
+    if (!switching) {
+      if (!this.cs.keepAlive) {
+        if (!connection.includes("close")) extra += "Connection: close\r\n";
+      } else if (peer === "1.0" && !connection.includes("keep-alive")) {
+        extra += "Connection: keep-alive\r\n";
       }
-      if (this.ourState === "IDLE" && this.theirState !== "ERROR") {
-        throw new LocalProtocolError("Cannot send a response before a request");
-      }
-      const method = this.requestMethod ?? "GET";
-      const peer = this.theirHttpVersion ?? "1.1";
-      const switching = method === "CONNECT" && status < 300 && this.cs.pendingSwitch === "connect";
-      if (switching && this.theirState !== "MIGHT_SWITCH_PROTOCOL") {
-        throw new LocalProtocolError("Cannot accept CONNECT before the request has ended");
-      }
-      let extra = "";
-      const length = this.localLength(headers);
-      const te = fieldTokens(headers, "transfer-encoding");
-      if (method === "HEAD" || status === 204 || status === 304 || switching) {
-        this.writer = new NoBodyWriter();
-      } else if (te.length > 0) {
-        if (te.length !== 1 || te[0] !== "chunked" || peer === "1.0" || length !== null) {
-          throw new LocalProtocolError("Only Transfer-Encoding: chunked, to an HTTP/1.1 client");
-        }
-        this.writer = new ChunkedWriter();
-      } else if (length !== null) {
-        this.writer = new LengthWriter(length);
-      } else if (peer === "1.1") {
-        extra += "Transfer-Encoding: chunked\r\n";
-        this.writer = new ChunkedWriter();
-      } else {
-        this.writer = new CloseWriter();
-        this.cs.disableKeepAlive();
-      }
-      const connection = fieldTokens(headers, "connection");
-      if (connection.includes("close") || this.theirState === "ERROR") this.cs.disableKeepAlive();
-      this.cs.process("server", switching ? "SwitchAccepted" : "Response");
-      this.theyAreWaitingFor100Continue = false;
-      if (!switching) {
-        if (!this.cs.keepAlive) {
-          if (!connection.includes("close")) extra += "Connection: close\r\n";
-        } else if (peer === "1.0" && !connection.includes("keep-alive")) {
-          extra += "Connection: keep-alive\r\n";
-        }
-      }
-      const reason = head.reason ?? reasonPhrase(status);
-      if (/[\r\n]/.test(reason)) throw new LocalProtocolError("Invalid reason phrase");
-      return [
-        Buffer.from(
-          `HTTP/1.1 ${status} ${reason}\r\n${headers._serialize()}${extra}\r\n`,
-          "latin1",
-        ),
-      ];
-    });
+    }
+    let reason = head.reason;
+    if (reason === undefined) reason = reasonPhrase(status);
+    else if (CRLF_CHARS.test(reason)) throw new LocalProtocolError("Invalid reason phrase");
+    return `HTTP/1.1 ${status} ${reason}\r\n${headers._serialize()}${extra}\r\n`;
   }
 
   /** The bytes that carry `data` in the current body. */
   sendData(data: Uint8Array): Uint8Array[] {
-    return this.step(() => {
-      if (this.ourState !== "SEND_BODY" || this.writer === null) {
-        throw new LocalProtocolError(`Cannot send data in state ${this.ourState}`);
-      }
-      return this.writer.write(data);
-    });
+    const writer = this.writer;
+    if (this.ourState !== "SEND_BODY" || writer === null) {
+      this.cs.error(this.ourRole);
+      throw new LocalProtocolError(`Cannot send data in state ${this.ourState}`);
+    }
+    try {
+      return writer.write(data);
+    } catch (e) {
+      if (e instanceof LocalProtocolError) this.cs.error(this.ourRole);
+      throw e;
+    }
   }
 
   /** The bytes that end the current body (with `trailers`, for a chunked body). */
   sendEndOfMessage(trailers: Headers | null = null): Uint8Array[] {
-    return this.step(() => {
-      if (this.ourState !== "SEND_BODY" || this.writer === null) {
-        throw new LocalProtocolError(`Cannot end a message in state ${this.ourState}`);
-      }
-      const out = this.writer.end(trailers);
+    const writer = this.writer;
+    if (this.ourState !== "SEND_BODY" || writer === null) {
+      this.cs.error(this.ourRole);
+      throw new LocalProtocolError(`Cannot end a message in state ${this.ourState}`);
+    }
+    try {
+      const out = writer.end(trailers);
       this.writer = null;
       this.cs.process(this.ourRole, "EndOfMessage");
       return out;
-    });
+    } catch (e) {
+      if (e instanceof LocalProtocolError) this.cs.error(this.ourRole);
+      throw e;
+    }
   }
 
   /** Records that we closed our side of the connection. */
@@ -583,7 +562,12 @@ export class HTTP11Connection {
 
   /** Starts the next request/response cycle; both sides must be `DONE`. */
   startNextCycle(): void {
-    this.step(() => this.cs.startNextCycle());
+    try {
+      this.cs.startNextCycle();
+    } catch (e) {
+      this.cs.error(this.ourRole);
+      throw e;
+    }
     this.reader = null;
     this.readerFraming = null;
     this.writer = null;

@@ -249,10 +249,12 @@ export function parseFieldLines(
   return headers;
 }
 
+const NO_TOKENS: readonly string[] = Object.freeze([]);
+
 /** The comma-separated elements of every value of a field, trimmed and lower-cased. */
-export function fieldTokens(headers: Headers, lowerName: string): string[] {
+export function fieldTokens(headers: Headers, lowerName: string): readonly string[] {
   const values = headers._get(lowerName);
-  if (values === undefined) return [];
+  if (values === undefined) return NO_TOKENS;
   const out: string[] = [];
   for (const v of values) {
     for (const part of v.split(",")) {
@@ -265,10 +267,15 @@ export function fieldTokens(headers: Headers, lowerName: string): string[] {
 
 /** How a message body is delimited. */
 export type Framing =
-  | { kind: "length"; length: number }
-  | { kind: "chunked" }
-  | { kind: "close" }
-  | { kind: "none" };
+  | { readonly kind: "length"; readonly length: number }
+  | { readonly kind: "chunked" }
+  | { readonly kind: "close" }
+  | { readonly kind: "none" };
+
+// The framings without a length are constants: one less object per message.
+const NONE: Framing = Object.freeze({ kind: "none" });
+const CHUNKED: Framing = Object.freeze({ kind: "chunked" });
+const CLOSE: Framing = Object.freeze({ kind: "close" });
 
 /**
  * The value of `Content-Length`, or `null` if absent. Every value (of repeated fields and of
@@ -317,7 +324,7 @@ export function requestFraming(headers: Headers, version: "1.0" | "1.1"): Framin
       throw new RemoteProtocolError("Transfer-Encoding in an HTTP/1.0 request");
     }
     const codings = fieldTokens(headers, "transfer-encoding");
-    if (codings.length === 1 && codings[0] === "chunked") return { kind: "chunked" };
+    if (codings.length === 1 && codings[0] === "chunked") return CHUNKED;
     if (codings.length === 0 || codings[codings.length - 1] !== "chunked") {
       throw new RemoteProtocolError(
         "Request body length cannot be determined: chunked is not last",
@@ -329,7 +336,7 @@ export function requestFraming(headers: Headers, version: "1.0" | "1.1"): Framin
     throw new RemoteProtocolError(`Transfer coding not implemented: ${codings.join(", ")}`, 501);
   }
   const length = contentLength(headers, 400);
-  return length === null || length === 0 ? { kind: "none" } : { kind: "length", length };
+  return length === null || length === 0 ? NONE : { kind: "length", length };
 }
 
 /** How a response's body is delimited (RFC 9112 §6.3), for the client side. */
@@ -345,17 +352,17 @@ export function responseFraming(
     status === 204 ||
     status === 304
   ) {
-    return { kind: "none" };
+    return NONE;
   }
-  if (requestMethod === "CONNECT" && status >= 200 && status < 300) return { kind: "none" };
+  if (requestMethod === "CONNECT" && status >= 200 && status < 300) return NONE;
   if (headers._get("transfer-encoding") !== undefined) {
     const codings = fieldTokens(headers, "transfer-encoding");
     return codings[codings.length - 1] === "chunked" &&
       codings.indexOf("chunked") === codings.length - 1
-      ? { kind: "chunked" }
-      : { kind: "close" };
+      ? CHUNKED
+      : CLOSE;
   }
   const length = contentLength(headers, badStatus);
-  if (length === null) return { kind: "close" };
-  return length === 0 ? { kind: "none" } : { kind: "length", length };
+  if (length === null) return CLOSE;
+  return length === 0 ? NONE : { kind: "length", length };
 }

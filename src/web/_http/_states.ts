@@ -53,6 +53,9 @@ export const TRANSITIONS: Table = {
   },
 };
 
+const CLIENT = TRANSITIONS.client;
+const SERVER = TRANSITIONS.server;
+
 /**
  * Both sides' states, moved by steps (through `TRANSITIONS`) and by the rules that tie the sides
  * together: keep-alive off turns `DONE` into `MUST_CLOSE`, a proposed protocol switch turns the
@@ -68,17 +71,32 @@ export class ConnectionState {
 
   /** Applies `role`'s `step`; raises `LocalProtocolError` if the table does not allow it. */
   process(role: Role, step: Step): void {
-    const from = this.states[role];
-    const to = TRANSITIONS[role][from]?.[step];
+    const s = this.states;
+    const client = role === "client";
+    const from = client ? s.client : s.server;
+    const to = (client ? CLIENT : SERVER)[from]?.[step];
     if (to === undefined) {
       throw new LocalProtocolError(`Cannot ${step} in state ${from} (${role})`);
     }
-    this.states[role] = to;
-    if (role === "client" && step === "Request" && this.states.server === "IDLE") {
-      this.states.server = "SEND_RESPONSE";
+    if (client) {
+      s.client = to;
+      if (step === "Request" && s.server === "IDLE") s.server = "SEND_RESPONSE";
+    } else {
+      s.server = to;
+      if (step === "SwitchAccepted") s.client = "SWITCHED_PROTOCOL";
+      else if (step === "Response") this.pendingSwitch = null;
     }
-    if (role === "server" && step === "SwitchAccepted") this.states.client = "SWITCHED_PROTOCOL";
-    if (role === "server" && step === "Response") this.pendingSwitch = null;
+    // The usual keep-alive cycle needs none of the rules that tie the sides together.
+    if (this.keepAlive && this.pendingSwitch === null && (to === "SEND_BODY" || to === "DONE")) {
+      const other = client ? s.server : s.client;
+      if (
+        other === "IDLE" ||
+        other === "SEND_RESPONSE" ||
+        other === "SEND_BODY" ||
+        other === "DONE"
+      )
+        return;
+    }
     this.settle();
   }
 
