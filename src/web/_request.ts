@@ -17,9 +17,11 @@ import { reasonPhrase } from "./_http/_status.js";
 import {
   type CookieOptions,
   datetimeToString,
+  etagMatches,
   type FormPart,
   formatCookie,
   httpDate,
+  parseBasicAuth,
   parseCookies,
   parseFormBody,
   parseQS,
@@ -349,13 +351,7 @@ export class Request {
 
   /** The user and password of HTTP Basic authentication, or `null`. */
   getBasicCredentials(): { user: string; password: string } | null {
-    const auth = this.getHeader("authorization");
-    const m = auth === null ? null : /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(auth);
-    if (m === null) return null;
-    const decoded = Buffer.from(m[1] as string, "base64").toString("utf8");
-    const colon = decoded.indexOf(":");
-    if (colon < 0) return null;
-    return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+    return parseBasicAuth(this.getHeader("authorization"));
   }
 
   /** The user name of HTTP Basic authentication, or `""` (Twisted's `getUser`). */
@@ -428,9 +424,7 @@ export class Request {
     if (etag !== "") this.etag = etag;
     const inm = this.getHeader("if-none-match");
     if (inm === null) return null;
-    const weak = (t: string) => t.trim().replace(/^W\//, "");
-    const tags = inm.split(",").map(weak);
-    if (tags.includes("*") || tags.includes(weak(etag))) {
+    if (etagMatches(inm, etag)) {
       this.setResponseCode(this.method === "GET" || this.method === "HEAD" ? 304 : 412);
       return CACHED;
     }

@@ -249,3 +249,22 @@ export function parseFormBody(
     }
   }
 }
+
+/** The user and password of an HTTP Basic `Authorization` value, or `null`. */
+export function parseBasicAuth(
+  authorization: string | null,
+): { user: string; password: string } | null {
+  const m = authorization === null ? null : /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(authorization);
+  if (m === null) return null;
+  const decoded = Buffer.from(m[1] as string, "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  if (colon < 0) return null;
+  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+/** True when an `If-None-Match` value matches `etag` (weak comparison, or `*`). */
+export function etagMatches(ifNoneMatch: string, etag: string): boolean {
+  const weak = (t: string) => t.trim().replace(/^W\//, "");
+  const tags = ifNoneMatch.split(",").map(weak);
+  return tags.includes("*") || tags.includes(weak(etag));
+}
