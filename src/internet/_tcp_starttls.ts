@@ -63,7 +63,8 @@ export function _upgradeToTLS(
     rejectUnauthorized: rest.rejectUnauthorized ?? true,
   };
   if (servername !== undefined) connectOptions.servername = servername;
-  if (hostname !== undefined) connectOptions.host = hostname;
+  // A host the caller names (e.g. the target behind a proxy tunnel) is the one to verify.
+  if (hostname !== undefined && rest.host === undefined) connectOptions.host = hostname;
   const socket = tlsConnect(connectOptions);
   socket.once("secureConnect", () => context.onSecure(socket, null));
   return socket;
