@@ -149,7 +149,13 @@ export class IRCClient extends IRCClientBatches {
   }
 
   irc_ERR_NICKNAMEINUSE(prefix: Prefix, params: Params): void {
-    this.setNick(this.alterCollidedNick(this._attemptedNick || this.nickname));
+    const taken = this._attemptedNick || this.nickname;
+    let next = `${taken}_`;
+    // A failing override must not leave registration stuck: the default is used instead.
+    this._callUser("alterCollidedNick", () => {
+      next = this.alterCollidedNick(taken);
+    });
+    this.setNick(next);
   }
 
   irc_ERR_ERRONEUSNICKNAME(prefix: Prefix, params: Params): void {
@@ -165,7 +171,7 @@ export class IRCClient extends IRCClientBatches {
     this._registered = true;
     this.nickname = params[0] ?? this._attemptedNick;
     if (this.capabilityState !== "none") this.capabilityState = "done";
-    this.signedOn();
+    this._callUser("signedOn", () => this.signedOn());
     this.startHeartbeat();
   }
 
@@ -299,23 +305,14 @@ export class IRCClient extends IRCClientBatches {
     }
     const user = prefix ?? "";
     const [added, removed] = parsed;
-    if (added.length > 0) {
-      this.modeChanged(
-        user,
-        channel,
-        true,
-        added.map(([m]) => m).join(""),
-        added.map(([, a]) => a),
-      );
-    }
-    if (removed.length > 0) {
-      this.modeChanged(
-        user,
-        channel,
-        false,
-        removed.map(([m]) => m).join(""),
-        removed.map(([, a]) => a),
-      );
+    for (const [set, changes] of [
+      [true, added],
+      [false, removed],
+    ] as const) {
+      if (changes.length === 0) continue;
+      const modes = changes.map(([m]) => m).join("");
+      const modeArgs = changes.map(([, a]) => a);
+      this._callUser("modeChanged", () => this.modeChanged(user, channel, set, modes, modeArgs));
     }
   }
 
@@ -368,10 +365,13 @@ export class IRCClient extends IRCClientBatches {
     context?: MessageContext,
   ): void {
     const self = this as unknown as Record<string, unknown>;
+    // One failing query handler does not keep the others of the message from running.
     for (const [tag, data] of messages) {
       const method = self[`ctcpQuery_${tag}`];
-      if (typeof method === "function") method.call(this, user, channel, data, context);
-      else this.ctcpUnknownQuery(user, channel, tag, data);
+      this._callUser(`ctcpQuery_${tag}`, () => {
+        if (typeof method === "function") method.call(this, user, channel, data, context);
+        else this.ctcpUnknownQuery(user, channel, tag, data);
+      });
     }
   }
 
@@ -428,8 +428,10 @@ export class IRCClient extends IRCClientBatches {
     const self = this as unknown as Record<string, unknown>;
     for (const [tag, data] of messages) {
       const method = self[`ctcpReply_${tag}`];
-      if (typeof method === "function") method.call(this, user, channel, data);
-      else this.ctcpUnknownReply(user, channel, tag, data);
+      this._callUser(`ctcpReply_${tag}`, () => {
+        if (typeof method === "function") method.call(this, user, channel, data);
+        else this.ctcpUnknownReply(user, channel, tag, data);
+      });
     }
   }
 

@@ -94,9 +94,33 @@ export class IRCClientBase extends Protocol {
     }
     for (const event of this.parser.receiveData(data)) {
       if (!this.connected) return;
-      if (event.type === "MessageReceived") this.messageReceived(event.message);
-      else if (event.type === "LineTooLong") this.badMessage(null, `Line too long (${event.part})`);
-      else this.badMessage(event.line, event.reason);
+      if (event.type === "MessageReceived") {
+        const message = event.message;
+        this._callUser("messageReceived", () => this.messageReceived(message));
+      } else if (event.type === "LineTooLong") {
+        const reason = `Line too long (${event.part})`;
+        this._callUser("badMessage", () => this.badMessage(null, reason));
+      } else {
+        const { line, reason } = event;
+        this._callUser("badMessage", () => this.badMessage(line, reason));
+      }
+    }
+  }
+
+  /**
+   * Runs `call`, which calls the overridable callback `name` from a timer or while handling
+   * what the server sent: an error it throws is logged (with the callback's name) and the
+   * protocol goes on, with the connection open, instead of escaping into the reactor (or a
+   * test's `Clock.advance`).
+   */
+  protected _callUser(name: string, call: () => void): void {
+    try {
+      call();
+    } catch (e) {
+      log.failure("Error in {callback} of {protocol}", Failure.from(e), undefined, {
+        callback: name,
+        protocol: this.constructor.name,
+      });
     }
   }
 
@@ -122,7 +146,7 @@ export class IRCClientBase extends Protocol {
       if (typeof method === "function") method.call(this, prefix, params);
       else this.irc_unknown(prefix, command, params);
     } catch (e) {
-      log.failure("Error handling {command}", new Failure(e), undefined, { command });
+      log.failure("Error handling {command}", Failure.from(e), undefined, { command });
     }
   }
 
@@ -208,7 +232,9 @@ export class IRCClientBase extends Protocol {
     // The next line waits a full period, even one queued after this one went out.
     const rate = this.lineRate ?? 0;
     if (rate > 0 || this.queue.length > 0) {
-      this.queueCall = this._clock.callLater(Math.max(rate, 0), () => this.sendQueued());
+      this.queueCall = this._clock.callLater(Math.max(rate, 0), () =>
+        this._callUser("sendQueued", () => this.sendQueued()),
+      );
     }
   }
 
@@ -222,7 +248,13 @@ export class IRCClientBase extends Protocol {
     this.stopHeartbeat();
     const interval = this.heartbeatInterval;
     if (interval === null || interval <= 0) return;
-    this.heartbeatCall = this._clock.callLater(interval, () => this._sendHeartbeat());
+    this.heartbeatCall = this._clock.callLater(interval, () => this.heartbeatDue());
+  }
+
+  /** The heartbeat timer fired: `_sendHeartbeat` (overridable) is guarded. */
+  private heartbeatDue(): void {
+    this.heartbeatCall = null;
+    this._callUser("_sendHeartbeat", () => this._sendHeartbeat());
   }
 
   /** Stops the heartbeat. */
@@ -243,16 +275,20 @@ export class IRCClientBase extends Protocol {
     if (this.deadCall === null && this.heartbeatTimeout > 0) {
       this.deadCall = this._clock.callLater(this.heartbeatTimeout, () => {
         this.deadCall = null;
-        this.heartbeatTimedOut();
+        this._callUser("heartbeatTimedOut", () => this.heartbeatTimedOut());
       });
     }
     const interval = this.heartbeatInterval;
     if (interval !== null && interval > 0) {
-      this.heartbeatCall = this._clock.callLater(interval, () => this._sendHeartbeat());
+      this.heartbeatCall = this._clock.callLater(interval, () => this.heartbeatDue());
     }
   }
 
-  /** The server said nothing for `heartbeatTimeout` seconds after a PING: drops the connection. */
+  /**
+   * The server said nothing for `heartbeatTimeout` seconds after a PING: drops the connection.
+   * An override that throws is logged; the connection then stays, and the next heartbeat
+   * PING (if `heartbeatInterval` is set) starts the wait again.
+   */
   heartbeatTimedOut(): void {
     log.warn("No answer from the server to a heartbeat PING: dropping the connection");
     const t = this.transport as { abortConnection?: () => void } | null;
@@ -269,8 +305,9 @@ export class IRCClientBase extends Protocol {
     const sent = this.pingSentAt.get(token);
     if (sent === undefined) return;
     this.pingSentAt.delete(token);
-    this.lag = this._clock.seconds() - sent;
-    this.lagMeasured(this.lag);
+    const lag = this._clock.seconds() - sent;
+    this.lag = lag;
+    this._callUser("lagMeasured", () => this.lagMeasured(lag));
   }
 
   /** PING from the server: answered at once, ahead of queued lines. */

@@ -134,7 +134,7 @@ export class IRCClientCapabilities extends IRCClientCommands {
           if (n[0] === "-") this.enabledCapabilities.delete(n.slice(1));
           else this.enabledCapabilities.add(n);
         }
-        this.capabilitiesAcknowledged(names);
+        this._callUser("capabilitiesAcknowledged", () => this.capabilitiesAcknowledged(names));
         if (this.capabilityState === "requesting") {
           if (names.includes("sasl") && this.saslUsername !== null) this.startSASL();
           else this.endCapabilityNegotiation();
@@ -143,14 +143,14 @@ export class IRCClientCapabilities extends IRCClientCommands {
       }
       case "NAK": {
         const names = text.split(" ").filter((c) => c !== "");
-        this.capabilitiesDenied(names);
+        this._callUser("capabilitiesDenied", () => this.capabilitiesDenied(names));
         if (this.capabilityState === "requesting") this.endCapabilityNegotiation();
         return;
       }
       case "NEW": {
         const caps = IRCClientCapabilities.parseCaps(text);
         for (const [k, v] of caps) this.serverCapabilities.set(k, v);
-        this.capabilitiesAdded(caps.map(([k]) => k));
+        this._callUser("capabilitiesAdded", () => this.capabilitiesAdded(caps.map(([k]) => k)));
         const want = this.wantedFrom(caps.map(([k]) => k)).filter((c) => c !== "sasl");
         this.requestCapabilities(want);
         return;
@@ -205,7 +205,8 @@ export class IRCClientCapabilities extends IRCClientCommands {
 
   /** 903: SASL succeeded; negotiation ends. */
   irc_RPL_SASLSUCCESS(prefix: string | null, params: string[]): void {
-    this.saslSucceeded(this.account);
+    const account = this.account;
+    this._callUser("saslSucceeded", () => this.saslSucceeded(account));
     if (this.capabilityState === "authenticating") this.endCapabilityNegotiation();
   }
 
@@ -213,7 +214,7 @@ export class IRCClientCapabilities extends IRCClientCommands {
     if (this.capabilityState !== "authenticating") return;
     const message = params[params.length - 1] ?? "";
     log.warn("SASL failed ({numeric}): {message}", { numeric, message });
-    this.saslFailed(numeric, message);
+    this._callUser("saslFailed", () => this.saslFailed(numeric, message));
     if (this.saslRequired) {
       this.capabilityState = "done";
       this.sendNow("QUIT", ["SASL authentication failed"]);
