@@ -7,8 +7,12 @@ import type { Request } from "./_request.js";
 /** One piece of a response made from a file: bytes to write as they are, or a file range. */
 export type FilePart = { bytes: Buffer } | { start: number; end: number };
 
-/** How much is read from the file at a time. */
-export const CHUNK_SIZE = 64 * 1024;
+/**
+ * How much is read from the file at a time. Each read is a trip through libuv's thread pool;
+ * 256 KiB chunks made a 1 GiB download 2.5 times faster than 64 KiB ones (`npm run bench --
+ * static`), for 256 KiB of memory per download in progress.
+ */
+export const CHUNK_SIZE = 256 * 1024;
 
 /**
  * Writes `parts` of the open file `fd` to `request`, one chunk at a time: the next read only
