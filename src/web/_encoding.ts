@@ -102,6 +102,8 @@ class GzipEncoder implements IRequestEncoder, IPushProducer {
       }
       if (this.ending || request.finished)
         throw new Error("Request.write called on a request after Request.finish was called");
+      // The connection is gone (zlib was destroyed with it): dropped, as Request.write does.
+      if (gzip.destroyed) return;
       const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
       if (bytes.length > 0) {
         gzip.write(bytes);
@@ -125,7 +127,7 @@ class GzipEncoder implements IRequestEncoder, IPushProducer {
         finish();
         return;
       }
-      if (this.ending) return;
+      if (this.ending || gzip.destroyed) return;
       this.ending = true;
       this.cancelPull();
       gzip.end();
