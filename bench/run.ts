@@ -2,8 +2,8 @@
 //
 // Usage: npm run bench -- [--quick] [--peers twisted-ts,node,…] [--reps N] [--out DIR]
 //                         [--profile] [--compiled] [--write-benchmarks] [workload or group…]
-// Workloads: echo-1 echo-50 echo-1000 bulk idle http-c50 http-c1 static deferred lines;
-// groups: echo tcp http micro. Results go to bench/results/ (JSON and Markdown); the report is
+// Workloads: echo-1 echo-50 echo-1000 bulk idle http-c50 http-c1 static irc-fanout ftp
+// deferred lines; groups: echo tcp http batteries micro. Results go to bench/results/ (JSON and Markdown); the report is
 // printed; `--write-benchmarks` (full runs only) puts it into BENCHMARKS.md.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -11,8 +11,10 @@ import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Context, Settings } from "./lib/driver.js";
+import { ftpTransfers } from "./lib/ftp.js";
 import { httpHello, httpStatic } from "./lib/http.js";
 import { deferredChain, lineReceiver } from "./lib/inproc.js";
+import { ircFanout } from "./lib/irc.js";
 import { profileReport } from "./lib/profile.js";
 import { type RunResult, renderMarkdown, summarize, warnings } from "./lib/report.js";
 import type { WorkloadResult } from "./lib/results.js";
@@ -22,7 +24,7 @@ import { buildTools, checkAvailability, machineInfo } from "./lib/tools.js";
 const GIB = 2 ** 30;
 const MIB = 2 ** 20;
 
-/** How long each workload runs: `full` (about 8 minutes), `quick` (about 1), `smoke` (tests). */
+/** How long each workload runs: `full` (about 15 minutes), `quick` (about 3), `smoke` (tests). */
 export const PROFILES: Record<"full" | "quick" | "smoke", Settings> = {
   full: {
     reps: 3,
@@ -38,6 +40,10 @@ export const PROFILES: Record<"full" | "quick" | "smoke", Settings> = {
     deferredChains: 300_000,
     linesCount: 1_000_000,
     microRounds: 5,
+    ircClients: 1000,
+    ircMessages: 5000,
+    ircSeconds: 10,
+    ftpBytes: GIB,
   },
   quick: {
     reps: 1,
@@ -53,6 +59,10 @@ export const PROFILES: Record<"full" | "quick" | "smoke", Settings> = {
     deferredChains: 100_000,
     linesCount: 300_000,
     microRounds: 3,
+    ircClients: 1000,
+    ircMessages: 1000,
+    ircSeconds: 2,
+    ftpBytes: 64 * MIB,
   },
   smoke: {
     reps: 1,
@@ -68,6 +78,10 @@ export const PROFILES: Record<"full" | "quick" | "smoke", Settings> = {
     deferredChains: 20_000,
     linesCount: 100_000,
     microRounds: 1,
+    ircClients: 100,
+    ircMessages: 500,
+    ircSeconds: 0.5,
+    ftpBytes: 8 * MIB,
   },
 };
 
@@ -87,6 +101,8 @@ export const WORKLOADS: readonly WorkloadEntry[] = [
   { id: "http-c50", groups: ["http"], run: (ctx) => httpHello(ctx, 50) },
   { id: "http-c1", groups: ["http"], run: (ctx) => httpHello(ctx, 1) },
   { id: "static", groups: ["http"], run: httpStatic },
+  { id: "irc-fanout", groups: ["batteries"], run: ircFanout },
+  { id: "ftp", groups: ["batteries"], run: ftpTransfers },
   { id: "deferred", groups: ["micro"], run: deferredChain },
   { id: "lines", groups: ["micro"], run: lineReceiver },
 ];
@@ -111,7 +127,7 @@ const USAGE = `Usage: npm run bench -- [options] [workload or group…]
   --profile            node servers write CPU profiles (--cpu-prof); hot functions reported
   --compiled           run Twisted.ts from JavaScript compiled by tsc (as published), not tsx
   --write-benchmarks   put the report into BENCHMARKS.md (full runs of every workload only)
-Workloads: ${WORKLOADS.map((w) => w.id).join(" ")}; groups: echo tcp http micro`;
+Workloads: ${WORKLOADS.map((w) => w.id).join(" ")}; groups: echo tcp http batteries micro`;
 
 function parseArgs(argv: readonly string[], root: string): Options {
   const o: Options = {
@@ -172,7 +188,12 @@ function compile(root: string, outDir: string, log: (m: string) => void): string
     encoding: "utf8",
     timeout: 300_000,
   });
-  for (const f of ["bench/servers/echo.js", "bench/micro/micro.js", "src/internet/index.js"]) {
+  for (const f of [
+    "bench/servers/echo.js",
+    "bench/servers/irc.js",
+    "bench/micro/micro.js",
+    "src/internet/index.js",
+  ]) {
     if (!existsSync(join(outDir, f))) {
       throw new Error(`tsc did not produce ${f}: ${(r.stdout ?? "").split("\n")[0]}`);
     }

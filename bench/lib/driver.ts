@@ -9,6 +9,7 @@ import {
   type Metrics,
   missingRow,
   type Row,
+  type Secondary,
   type WorkloadResult,
 } from "./results.js";
 import type { Availability, Tools } from "./tools.js";
@@ -34,6 +35,13 @@ export interface Settings {
   linesCount: number;
   /** Rounds per variant inside a microbenchmark process. */
   microRounds: number;
+  /** IRC fan-out: receiving clients joined to one channel. */
+  ircClients: number;
+  /** IRC fan-out: the most PRIVMSGs sent, and the most seconds spent sending them. */
+  ircMessages: number;
+  ircSeconds: number;
+  /** FTP: bytes of the file downloaded (RETR) and of the file uploaded (STOR). */
+  ftpBytes: number;
 }
 
 /** What every workload gets. */
@@ -108,6 +116,8 @@ export interface ServerWorkload {
   /** The server-CPU-per-operation metric that `measure` returns, if any. */
   cpuKey?: string;
   higherIsBetter: boolean;
+  /** A second metric with its own ratio column. */
+  secondary?: Secondary;
   columns: Column[];
   peers: ServerPeer[];
   /** Why the load generator cannot run here (every row is then missing), or null. */
@@ -217,6 +227,7 @@ export async function runServerWorkload(ctx: Context, w: ServerWorkload): Promis
     description: w.description,
     primary: w.primary,
     ...(w.cpuKey !== undefined ? { cpuKey: w.cpuKey } : {}),
+    ...(w.secondary !== undefined ? { secondary: w.secondary } : {}),
     higherIsBetter: w.higherIsBetter,
     columns: w.columns,
     rows: [...rows.values()],

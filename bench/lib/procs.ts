@@ -123,6 +123,122 @@ export function readCpuSeconds(pid: number): number {
   return ns / 1e9;
 }
 
+/** The parent process id of `pid` (from `/proc/<pid>/stat`), or null if it is gone. */
+function parentOf(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // after "pid (comm) state ": the comm may hold spaces and parentheses, so split after the last ")"
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  } catch {
+    return null;
+  }
+}
+
+/** `pid` and every live descendant of it (servers that fork a process per session). */
+export function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync("/proc")) {
+    const child = Number(name);
+    if (!Number.isInteger(child) || child <= 0) continue;
+    const parent = parentOf(child);
+    if (parent === null) continue;
+    const list = children.get(parent);
+    if (list === undefined) children.set(parent, [child]);
+    else list.push(child);
+  }
+  const out: number[] = [];
+  const stack = [pid];
+  while (stack.length > 0 && out.length < 10_000) {
+    const p = stack.pop()!;
+    out.push(p);
+    stack.push(...(children.get(p) ?? []));
+  }
+  return out;
+}
+
+/**
+ * Follows a server and the processes it forks (vsftpd runs each session in processes of its
+ * own, which its listener does not account for once they end) while something runs: every
+ * `everyMs` it reads the CPU time (schedstat) and VmHWM of the server and of each descendant
+ * that was not there at the start (helpers such as tsx's esbuild service are left out), keeping
+ * the last CPU reading and the largest VmHWM of each; the tree is rescanned every 100 ms. A
+ * session's CPU after the last reading before it ends (at most `everyMs`) is missed.
+ */
+export class TreeFollower {
+  private readonly cpu = new Map<number, number>();
+  private readonly peaks = new Map<number, number>();
+  private readonly helpers: Set<number>;
+  private readonly timer: ReturnType<typeof setInterval>;
+  private lastScan = 0;
+  private followed: number[];
+
+  constructor(
+    private readonly pid: number,
+    everyMs = 20,
+  ) {
+    this.helpers = new Set(processTree(pid).filter((p) => p !== pid));
+    this.followed = [pid];
+    this.sample();
+    this.timer = setInterval(() => this.sample(), everyMs);
+  }
+
+  private sample(): void {
+    const now = Date.now();
+    if (now - this.lastScan >= 100) {
+      this.lastScan = now;
+      this.followed = processTree(this.pid).filter((p) => !this.helpers.has(p));
+    }
+    for (const p of this.followed) {
+      try {
+        this.cpu.set(p, readCpuSeconds(p));
+        const hwm = readRss(p).hwmKb;
+        if (hwm > (this.peaks.get(p) ?? 0)) this.peaks.set(p, hwm);
+      } catch {
+        // ended in between: its last readings stay
+      }
+    }
+  }
+
+  /** CPU seconds of the server and its sessions so far (a fresh reading). */
+  cpuSeconds(): number {
+    this.lastScan = 0;
+    this.sample();
+    let seconds = 0;
+    for (const v of this.cpu.values()) seconds += v;
+    return seconds;
+  }
+
+  /** The sum of the peak VmHWM of the server and of each session process, in kB. */
+  peakKb(): number {
+    this.sample();
+    let kb = 0;
+    for (const v of this.peaks.values()) kb += v;
+    return kb;
+  }
+
+  /** Stops reading. */
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+/**
+ * Waits until every descendant of `pid` not in `before` (a `processTree` taken earlier) has
+ * ended: the sessions it forked are over and reaped.
+ */
+export async function waitForSessionsEnded(
+  pid: number,
+  before: readonly number[],
+  timeoutMs: number,
+): Promise<void> {
+  const known = new Set(before);
+  const deadline = Date.now() + timeoutMs;
+  while (processTree(pid).some((p) => !known.has(p))) {
+    if (Date.now() > deadline) throw new Error(`Process ${pid} still has session processes`);
+    await sleep(20);
+  }
+}
+
 /** A server process under test, listening on 127.0.0.1:`port`. */
 export class ServerProcess {
   private readonly out = new Tail();
@@ -253,14 +369,19 @@ export function runLoad(
   });
 }
 
-/** A load generator that holds its connections until released (tcpload idle). */
+/**
+ * A load generator that holds its connections until released (tcpload idle, ircload): it prints
+ * a first line when ready, waits for its stdin to close, and may print more before it exits.
+ */
 export class HeldLoad {
   private readonly exit: Promise<void>;
   private code: number | null = null;
   private readonly err = new Tail();
+  private readonly out = new Tail(1 << 20);
 
   private constructor(private readonly child: ChildProcess) {
     child.stderr?.on("data", (d: Buffer) => this.err.push(d));
+    child.stdout?.on("data", (d: Buffer) => this.out.push(d));
     this.exit = new Promise((resolve) =>
       child.once("exit", (code) => {
         this.code = code;
@@ -307,5 +428,31 @@ export class HeldLoad {
     const timer = setTimeout(() => this.child.kill("SIGKILL"), 10_000);
     await this.exit;
     clearTimeout(timer);
+  }
+
+  /** Writes a line to its stdin (ircload: go on to the next phase). */
+  writeLine(text: string): void {
+    this.child.stdin?.write(`${text}\n`);
+  }
+
+  /**
+   * Resolves with the `index`-th line (0: the ready line) it prints on stdout, waiting up to
+   * `timeoutMs`; rejects if it exits first (with its last stderr line) or the time runs out.
+   */
+  async line(index: number, timeoutMs: number): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const lines = this.out.toString().split("\n");
+      if (lines.length > index + 1) return lines[index]!;
+      if (this.code !== null || this.child.exitCode !== null) {
+        const why = lastLine(this.err.toString()) || `exit status ${this.child.exitCode}`;
+        throw new Error(`The load generator failed: ${why}`);
+      }
+      if (Date.now() > deadline) {
+        await this.release();
+        throw new Error(`The load generator printed no line ${index} within ${timeoutMs} ms`);
+      }
+      await sleep(20);
+    }
   }
 }

@@ -64,7 +64,7 @@ function ratioCell(
 }
 
 function rowCells(w: WorkloadResult, row: Row): string[] {
-  const ratioColumns = w.cpuKey !== undefined ? 2 : 1;
+  const ratioColumns = 1 + (w.secondary !== undefined ? 1 : 0) + (w.cpuKey !== undefined ? 1 : 0);
   if (row.status !== "ok") {
     const tag = row.status === "missing" ? "**MISSING**" : "**FAILED**";
     const blanks = w.columns.length - 1 + ratioColumns;
@@ -80,6 +80,7 @@ function rowCells(w: WorkloadResult, row: Row): string[] {
   }
   const found = w.ratios.find((x) => x.peer === row.peer);
   const cells = [cell(row.label), ...values, ratioCell(found, true)];
+  if (w.secondary !== undefined) cells.push(ratioCell(found?.secondary, true));
   if (w.cpuKey !== undefined) cells.push(ratioCell(found?.cpu, false));
   return cells;
 }
@@ -87,6 +88,12 @@ function rowCells(w: WorkloadResult, row: Row): string[] {
 function workloadSection(w: WorkloadResult, index: number): string[] {
   const better = w.higherIsBetter ? "higher is better" : "lower is better";
   const head = ["server", ...w.columns.map((c) => c.label), `Twisted.ts ÷ server (${better})`];
+  if (w.secondary !== undefined) {
+    const s = w.secondary;
+    head.push(
+      `Twisted.ts ÷ server, ${s.label} (${s.higherIsBetter ? "higher" : "lower"} is better)`,
+    );
+  }
   if (w.cpuKey !== undefined)
     head.push("server CPU/op ÷ Twisted.ts's (above 1: Twisted.ts cheaper)");
   const lines = [

@@ -39,6 +39,16 @@ export interface Ratio {
   median: number | null;
   /** The peer's server CPU per operation divided by Twisted.ts's (above 1: Twisted.ts is cheaper). */
   cpu?: { perRep: number[]; median: number | null };
+  /** Twisted.ts's secondary metric divided by the peer's, when the workload has one. */
+  secondary?: { perRep: number[]; median: number | null };
+}
+
+/** A second metric a workload takes Twisted.ts's ratio of (e.g. upload MB/s, bytes per client). */
+export interface Secondary {
+  key: string;
+  /** What it is, for the ratio column's head. */
+  label: string;
+  higherIsBetter: boolean;
 }
 
 /** The result of one workload. */
@@ -53,6 +63,8 @@ export interface WorkloadResult {
   cpuKey?: string;
   /** False when less is better (memory). */
   higherIsBetter: boolean;
+  /** A second metric with its own ratio column. */
+  secondary?: Secondary;
   columns: Column[];
   rows: Row[];
   ratios: Ratio[];
@@ -117,6 +129,10 @@ export function finish(result: Omit<WorkloadResult, "ratios">): WorkloadResult {
     if (result.cpuKey !== undefined) {
       const cpu = perRepRatios(row, subject, result.cpuKey);
       ratio.cpu = { perRep: cpu, median: cpu.length > 0 ? median(cpu) : null };
+    }
+    if (result.secondary !== undefined) {
+      const second = perRepRatios(subject, row, result.secondary.key);
+      ratio.secondary = { perRep: second, median: second.length > 0 ? median(second) : null };
     }
     ratios.push(ratio);
   }

@@ -14,6 +14,8 @@ export interface Tools {
   tcpload: string | null;
   /** `bench/servers/epoll-echo.c`, built. */
   epollEcho: string | null;
+  /** `bench/load/ircload.c`, built. */
+  ircload: string | null;
   /** Why the C tools are missing (gcc absent or a compile error). */
   missing: string | null;
 }
@@ -38,7 +40,8 @@ function tryRun(cmd: string, args: readonly string[], cwd?: string): string | nu
 /** Compiles the C load generator and the C epoll echo server into `outDir` with `gcc -O2`. */
 export function buildTools(root: string, outDir: string): Tools {
   if (tryRun("gcc", ["--version"]) === null) {
-    return { tcpload: null, epollEcho: null, missing: "gcc not found (apt-get install gcc)" };
+    const missing = "gcc not found (apt-get install gcc)";
+    return { tcpload: null, epollEcho: null, ircload: null, missing };
   }
   mkdirSync(outDir, { recursive: true });
   const build = (source: string, name: string): string => {
@@ -55,10 +58,11 @@ export function buildTools(root: string, outDir: string): Tools {
     return {
       tcpload: build("bench/load/tcpload.c", "tcpload"),
       epollEcho: build("bench/servers/epoll-echo.c", "epoll-echo"),
+      ircload: build("bench/load/ircload.c", "ircload"),
       missing: null,
     };
   } catch (e) {
-    return { tcpload: null, epollEcho: null, missing: (e as Error).message };
+    return { tcpload: null, epollEcho: null, ircload: null, missing: (e as Error).message };
   }
 }
 
@@ -72,18 +76,40 @@ export interface Availability {
   web: string | null;
   /** The `twist web` plugin (the static file workload). */
   twistWeb: string | null;
+  /** Real Twisted's IRC and FTP servers (`twisted.words.service`, `twisted.protocols.ftp`). */
+  twistedBatteries: string | null;
+  /** The `twist ftp` plugin. */
+  twistFtp: string | null;
+  /** ngircd, run as root (it drops to user `irc`). */
+  ngircd: string | null;
+  /** vsftpd, run as root (it chroots anonymous sessions). */
+  vsftpd: string | null;
+  /** curl, the FTP client. */
+  curl: string | null;
 }
 
 /** Why `twist web` cannot run here (its `--help` fails), or null when it can. */
 export function checkTwistWeb(root: string): string | null {
-  const r = spawnSync(process.execPath, ["bin/twist.js", "web", "--help"], {
+  return checkTwistPlugin(root, "web");
+}
+
+/** Why `twist <plugin>` cannot run here (its `--help` fails), or null when it can. */
+export function checkTwistPlugin(root: string, plugin: string): string | null {
+  const r = spawnSync(process.execPath, ["bin/twist.js", plugin, "--help"], {
     cwd: root,
     encoding: "utf8",
     timeout: 30_000,
   });
   if (r.status === 0) return null;
   const why = `${r.stderr ?? ""}\n${r.stdout ?? ""}`.trim().split("\n")[0] ?? "";
-  return `\`twist web\` is not available yet (${why || `exit status ${r.status}`})`;
+  return `\`twist ${plugin}\` is not available yet (${why || `exit status ${r.status}`})`;
+}
+
+/** Why a root-only daemon at `path` cannot run here, or null. */
+function checkDaemon(path: string, pkg: string): string | null {
+  if (!existsSync(path)) return `${path} not found (apt-get install ${pkg})`;
+  if (process.getuid?.() !== 0) return `${pkg} needs root to start (it drops privileges itself)`;
+  return null;
 }
 
 /** Checks which peers and load generators this machine has. */
@@ -99,7 +125,26 @@ export function checkAvailability(root: string): Availability {
   const web = existsSync(join(root, "src/web/index.ts"))
     ? null
     : "web battery not built yet (src/web/index.ts does not exist)";
-  return { twisted, wrk, web, twistWeb: web ?? checkTwistWeb(root) };
+  const twistedBatteries =
+    twisted ??
+    (tryRun(PYTHON, ["-c", "import twisted.words.service, twisted.protocols.ftp"]) === null
+      ? `${PYTHON} cannot import twisted.words.service or twisted.protocols.ftp`
+      : null);
+  const curl =
+    tryRun("bash", ["-c", "command -v curl"]) === null
+      ? "curl not found (apt-get install curl)"
+      : null;
+  return {
+    twisted,
+    wrk,
+    web,
+    twistWeb: web ?? checkTwistWeb(root),
+    twistedBatteries,
+    twistFtp: checkTwistPlugin(root, "ftp"),
+    ngircd: checkDaemon("/usr/sbin/ngircd", "ngircd"),
+    vsftpd: checkDaemon("/usr/sbin/vsftpd", "vsftpd"),
+    curl,
+  };
 }
 
 /** The machine and the software versions of a run. */

@@ -1,5 +1,6 @@
 // Smoke test of the benchmark suite (npm run bench): every workload runs for about a second
-// against the Twisted.ts servers only and must produce sane numbers, so the suite never rots.
+// against the Twisted.ts servers only and must produce sane numbers, so the suite never rots
+// (the IRC fan-out with 100 clients, the FTP transfers with 8 MiB each way).
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -17,13 +18,24 @@ const WEB_READY: Record<string, boolean> = {
   "http-c1": WEB_BUILT,
   static: WEB_BUILT && checkTwistWeb(ROOT) === null,
 };
-const ALL = ["echo-1", "echo-50", "echo-1000", "bulk", "idle", "http-c50", "http-c1", "static"];
+const ALL = [
+  "echo-1",
+  "echo-50",
+  "echo-1000",
+  "bulk",
+  "idle",
+  "http-c50",
+  "http-c1",
+  "static",
+  "irc-fanout",
+  "ftp",
+];
 
 /** Runs `bench/run.ts --smoke` with `args`, and reads the JSON results it wrote. */
 function bench(out: string, args: readonly string[]): Promise<RunResult> {
   const argv = ["--import", "tsx", "bench/run.ts", "--smoke", "--out", out, ...args];
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, argv, { cwd: ROOT, timeout: 120_000 }, (err, _stdout, stderr) => {
+    execFile(process.execPath, argv, { cwd: ROOT, timeout: 180_000 }, (err, _stdout, stderr) => {
       if (err !== null) {
         reject(new Error(`bench/run.ts failed: ${err.message}\n${stderr.slice(-2000)}`));
         return;
@@ -81,6 +93,21 @@ describe("benchmark suite smoke run (Twisted.ts servers only)", () => {
       }
       assert.ok(value !== undefined && value > 0, `${w.primary} = ${value}`);
       if (id === "bulk" || id === "static") assert.ok(row.median.peak_rss_mb! > 0);
+      if (id === "irc-fanout") {
+        // every PRIVMSG sent reached every receiver (ircload also checks their order)
+        const clients = run.settings.ircClients as number;
+        assert.ok(row.median.messages! > 0, `messages = ${row.median.messages}`);
+        assert.equal(row.median.deliveries, row.median.messages! * clients);
+        assert.ok(row.median.cpu_us_per_delivery! > 0 && row.median.setup_s! > 0);
+        assert.ok(Number.isFinite(row.median.bytes_per_client));
+      }
+      if (id === "ftp") {
+        const bytes = run.settings.ftpBytes as number;
+        assert.equal(row.median.retr_bytes, bytes, "bytes downloaded");
+        assert.equal(row.median.stor_bytes, bytes, "bytes stored by the upload");
+        assert.ok(row.median.stor_mb_per_s! > 0 && row.median.peak_rss_mb! > 0);
+        assert.ok(row.median.retr_cpu_ms_per_mb! > 0 && row.median.stor_cpu_ms_per_mb! > 0);
+      }
       if (id.startsWith("echo-") || id.startsWith("http-")) {
         assert.ok(row.median.p50_us! > 0 && row.median.p99_us! >= row.median.p50_us!);
       }
