@@ -149,7 +149,8 @@ export function renderMarkdown(run: RunResult): string {
     `- **Date**: ${m.date}`,
     `- **Machine**: ${m.cpu}, ${m.cpus} CPUs, ${m.kernel}, ${m.memoryGiB} GiB RAM; ${m.pinning}`,
     `- **Versions**: Node ${m.node} (tsx ${m.tsx}), ${m.python} with Twisted ${m.twisted} ` +
-      `(Debian python3-twisted), ${m.gcc}, ${m.wrk}; twisted-ts at ${m.commit}`,
+      `(Debian python3-twisted), ${m.gcc}, ${m.wrk}${m.packages !== undefined ? `, ${m.packages}` : ""}; ` +
+      `twisted-ts at ${m.commit}`,
     `- **Command**: \`${run.command}\` (profile \`${run.profile}\`: ${run.settings.reps} ` +
       `repetition(s), servers interleaved A B C A B C; each value is the median of the ` +
       `repetitions, each ratio the median of the per-repetition ratios); took ` +

@@ -161,8 +161,13 @@ export interface MachineInfo {
   twisted: string;
   gcc: string;
   wrk: string;
+  /** Debian versions of the other peers and clients (ngircd, vsftpd, curl). */
+  packages?: string;
   commit: string;
 }
+
+/** dpkg-query's output format: "name version" per package (dpkg's own placeholders). */
+const DPKG_FORMAT = ["$", "{Package} $", "{Version}\n"].join("");
 
 function firstLine(text: string | null): string {
   return text === null ? "not found" : (text.trim().split("\n")[0] ?? "").trim();
@@ -200,6 +205,13 @@ export function machineInfo(root: string): MachineInfo {
     twisted: firstLine(tryRun(PYTHON, ["-c", "import twisted; print(twisted.__version__)"])),
     gcc: firstLine(tryRun("gcc", ["--version"])),
     wrk: wrkVersion.replace(/ Copyright.*$/, ""),
+    packages: (
+      tryRun("dpkg-query", ["-W", "-f", DPKG_FORMAT, "ngircd", "vsftpd", "curl"]) ??
+      "ngircd, vsftpd, curl: versions unknown (no dpkg-query)"
+    )
+      .trim()
+      .split("\n")
+      .join(", "),
     commit:
       dirty !== null && dirty.trim() !== "" ? `${commit} (src/ has uncommitted changes)` : commit,
   };
