@@ -3,7 +3,7 @@
 import type { Failure } from "../internet/failure.js";
 import type { MessageContext } from "./_client_base.js";
 import { IRCClientBatches } from "./_client_batch.js";
-import { type CTCPMessage, ctcpExtract, X_DELIM } from "./_ctcp.js";
+import { type CTCPMessage, ctcpExtract, ctcpStringify, X_DELIM } from "./_ctcp.js";
 import { parsePrefix } from "./_irc_message.js";
 import { paramModesOf, parseModes } from "./_isupport.js";
 
@@ -388,7 +388,10 @@ export class IRCClient extends IRCClientBatches {
   }
 
   ctcpQuery_PING(user: string, channel: string, data: string | null): void {
-    this.ctcpMakeReply(nickOf(user), [["PING", data]]);
+    const reply: CTCPMessage[] = [["PING", data]];
+    // The reply echoes the query: not sent if it would be over 512 bytes.
+    if (!this._replyFits("NOTICE", [nickOf(user), ctcpStringify(reply)])) return;
+    this.ctcpMakeReply(nickOf(user), reply);
   }
 
   ctcpQuery_VERSION(user: string, channel: string, data: string | null): void {

@@ -11,6 +11,7 @@ import {
   type IRCMessage,
   type IRCMessageInput,
   IRCMessageParser,
+  MAX_BODY_BYTES,
   parsePrefix,
 } from "./_irc_message.js";
 import { ServerSupportedFeatures } from "./_isupport.js";
@@ -310,9 +311,25 @@ export class IRCClientBase extends Protocol {
     this._callUser("lagMeasured", () => this.lagMeasured(lag));
   }
 
-  /** PING from the server: answered at once, ahead of queued lines. */
+  /**
+   * Whether an automatic reply that echoes the peer's data (PONG, CTCP PING) fits in a
+   * 512-byte line; if not, it is logged and should not be sent. We read lines longer than 512
+   * bytes from tolerance, but must not send them: a strict server refuses them (417).
+   */
+  protected _replyFits(command: string, params: readonly string[]): boolean {
+    const length = formatMessage({ command, params }).length;
+    if (length <= MAX_BODY_BYTES) return true;
+    log.warn("Not answering {command}: the reply would be {length} bytes, over 512", {
+      command,
+      length,
+    });
+    return false;
+  }
+
+  /** PING from the server: answered at once, ahead of queued lines (unless too long to echo). */
   irc_PING(prefix: string | null, params: string[]): void {
-    this.sendNow("PONG", [params[params.length - 1] ?? ""]);
+    const reply = [params[params.length - 1] ?? ""];
+    if (this._replyFits("PONG", reply)) this.sendNow("PONG", reply);
   }
 
   override connectionLost(reason: Failure): void {
