@@ -124,7 +124,7 @@ const SERVER_LINES = [
 function linesOf(r: Rand, corpus: readonly string[], count: number, p = 0.6): Buffer {
   const out: Buffer[] = [];
   for (let i = 0; i < count; i++) {
-    let line = Buffer.from(r.pick(corpus), "utf8");
+    let line: Buffer = Buffer.from(r.pick(corpus), "utf8");
     if (r.chance(p)) line = mutateMany(r, line);
     if (r.chance(0.03)) line = Buffer.concat([Buffer.from(`@${"k=v;".repeat(2100)} `), line]);
     if (r.chance(0.03)) line = Buffer.concat([line, Buffer.alloc(r.pick([600, 9000]), 0x78)]);
