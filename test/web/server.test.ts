@@ -184,7 +184,7 @@ describe("Site: serving resources", () => {
       const root = tree();
       root.putChild("broken", new Broken());
       const s = serve(root, { displayTracebacks });
-      s.send(GET("/broken") + "POST /broken HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n");
+      s.send(`${GET("/broken")}POST /broken HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n`);
       await new Promise((r) => setImmediate(r));
       s.send(GET("/hello"));
       const [a, b, c] = s.responses(["GET", "POST", "GET"]);
