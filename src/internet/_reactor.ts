@@ -43,6 +43,18 @@ export interface _ReactorResource {
   _shutdown(): void;
 }
 
+/**
+ * A connection the reactor closes when it stops. Connections are many, so the reactor links them
+ * through two fields of their own rather than holding each in a Set (an entry, and the tables a
+ * growing Set leaves behind, cost more than the two fields).
+ */
+export interface _TrackedConnection extends _ReactorResource {
+  /** The connection tracked before this one, or `null`. */
+  _prevTracked: _TrackedConnection | null;
+  /** The connection tracked after this one, or `null`. */
+  _nextTracked: _TrackedConnection | null;
+}
+
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 type Trigger = { id: number; fn: (...args: unknown[]) => unknown; args: unknown[] };
@@ -112,8 +124,12 @@ export class NodeReactor
       });
     }
   };
-  /** @internal open ports, connections, processes, watchers */
-  readonly _resources = new Set<_ReactorResource>();
+  /** Open ports, processes, watchers (connections are in the list below). */
+  private readonly tracked = new Set<_ReactorResource>();
+  /** The first tracked connection still open; the others follow through `_nextTracked`. */
+  private connections: _TrackedConnection | null = null;
+  /** The last tracked connection still open. */
+  private lastConnection: _TrackedConnection | null = null;
   /** Whether `run()` installs SIGINT/SIGTERM handlers that stop the reactor. */
   installSignalHandlers = true;
 
@@ -395,14 +411,44 @@ export class NodeReactor
     return spawnProcess(this, processProtocol, executable, args, options);
   }
 
+  /** @internal open ports, connections, processes, watchers: a snapshot */
+  get _resources(): ReadonlySet<_ReactorResource> {
+    const all = new Set(this.tracked);
+    for (let c = this.connections; c !== null; c = c._nextTracked) all.add(c);
+    return all;
+  }
+
   /** @internal registers something to close at shutdown */
   _track(resource: _ReactorResource): void {
-    this._resources.add(resource);
+    this.tracked.add(resource);
   }
 
   /** @internal unregisters something closed */
   _untrack(resource: _ReactorResource): void {
-    this._resources.delete(resource);
+    this.tracked.delete(resource);
+  }
+
+  /** @internal registers a connection to close at shutdown (once; it must not be tracked yet) */
+  _trackConnection(connection: _TrackedConnection): void {
+    const last = this.lastConnection;
+    connection._prevTracked = last;
+    connection._nextTracked = null;
+    if (last !== null) last._nextTracked = connection;
+    else this.connections = connection;
+    this.lastConnection = connection;
+  }
+
+  /** @internal unregisters a closed connection (nothing happens if it is not tracked) */
+  _untrackConnection(connection: _TrackedConnection): void {
+    const prev = connection._prevTracked;
+    const next = connection._nextTracked;
+    if (prev !== null) prev._nextTracked = next;
+    else if (this.connections === connection) this.connections = next;
+    else return;
+    if (next !== null) next._prevTracked = prev;
+    else this.lastConnection = prev;
+    connection._prevTracked = null;
+    connection._nextTracked = null;
   }
 }
 

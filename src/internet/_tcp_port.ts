@@ -7,7 +7,7 @@ import { getSystemErrorMap, getSystemErrorName } from "node:util";
 import { Logger, LogLevel } from "../logger/index.js";
 import type { NodeReactor } from "./_reactor.js";
 import { nameOf, TCPTransport } from "./_tcp_transport.js";
-import { type IPAddress, ipAddress } from "./address.js";
+import { type IPAddress, IPv4Address, IPv6Address, ipAddress } from "./address.js";
 import { Deferred } from "./defer.js";
 import { CannotListenError } from "./error.js";
 import { Failure } from "./failure.js";
@@ -291,6 +291,12 @@ export class TCPPort extends StreamPort {
     family: string | undefined;
     value: IPAddress;
   } | null = null;
+  /** The address of the last peer, whose host string the next one from that host shares. */
+  private lastPeer: {
+    address: string | undefined;
+    family: string | undefined;
+    value: IPAddress;
+  } | null = null;
 
   constructor(
     reactor: NodeReactor,
@@ -341,40 +347,58 @@ export class TCPPort extends StreamPort {
 
   protected addressesOf(socket: Socket): { host: IAddress; peer: IAddress } {
     // Asked of the handle rather than through socket.localAddress/remoteAddress, which would keep
-    // a copy on every socket; the local address is nearly always the previous one: shared.
+    // a copy on every socket. The local address is nearly always the previous one, and the peer's
+    // host often is (clients behind one proxy, or one machine): both are shared, not copied.
     const handle = (socket as unknown as { _handle?: SocketHandle | null })._handle;
-    const local: SockName = {};
-    const remote: SockName = {};
+    const name = scratchName;
     if (
       typeof handle?.getsockname !== "function" ||
       typeof handle.getpeername !== "function" ||
-      handle.getsockname(local) !== 0 ||
-      handle.getpeername(remote) !== 0
+      handle.getsockname(name) !== 0
     ) {
-      return {
-        host: ipAddress("TCP", socket.localAddress, socket.localPort, socket.localFamily),
-        peer: ipAddress("TCP", socket.remoteAddress, socket.remotePort, socket.remoteFamily),
-      };
+      return this.addressesFromSocket(socket);
     }
     const last = this.lastHost;
     let host: IPAddress;
     if (
       last !== null &&
-      last.address === local.address &&
-      last.port === local.port &&
-      last.family === local.family
+      last.address === name.address &&
+      last.port === name.port &&
+      last.family === name.family
     ) {
       host = last.value;
     } else {
-      host = ipAddress("TCP", local.address, local.port, local.family);
+      host = ipAddress("TCP", name.address, name.port, name.family);
       this.lastHost = {
-        address: local.address,
-        port: local.port,
-        family: local.family,
+        address: name.address,
+        port: name.port,
+        family: name.family,
         value: host,
       };
     }
-    return { host, peer: ipAddress("TCP", remote.address, remote.port, remote.family) };
+    if (handle.getpeername(name) !== 0) return this.addressesFromSocket(socket);
+    return { host, peer: this.peerAddress(name.address, name.port ?? 0, name.family) };
+  }
+
+  /** The peer's address; its host string is the previous peer's when they are the same host. */
+  private peerAddress(address: string | undefined, port: number, family: string | undefined) {
+    const last = this.lastPeer;
+    if (last !== null && address === last.address && family === last.family) {
+      const prev = last.value;
+      return prev instanceof IPv4Address
+        ? new IPv4Address("TCP", prev.host, port)
+        : new IPv6Address("TCP", prev.host, port, 0, prev.scopeID);
+    }
+    const peer = ipAddress("TCP", address, port, family);
+    this.lastPeer = { address, family, value: peer };
+    return peer;
+  }
+
+  private addressesFromSocket(socket: Socket): { host: IAddress; peer: IAddress } {
+    return {
+      host: ipAddress("TCP", socket.localAddress, socket.localPort, socket.localFamily),
+      peer: ipAddress("TCP", socket.remoteAddress, socket.remotePort, socket.remoteFamily),
+    };
   }
 
   /** The address listened on, with the real port once listening (when 0 was asked for). */
@@ -389,6 +413,9 @@ interface SockName {
   port?: number;
   family?: string;
 }
+
+/** Filled in by `getsockname`/`getpeername` and read at once: one object for every accept. */
+const scratchName: SockName = {};
 
 /** The part of Node's TCP handle (`socket._handle`) used to read a connection's addresses. */
 interface SocketHandle {

@@ -1,14 +1,102 @@
-// The TLS upgrade of a live socket (STARTTLS), for TCPTransport.startTLS.
+// The TLS layer of TCPTransport: the STARTTLS upgrade of a live socket, and what the transport
+// reports of a TLS connection (peer certificate, session).
 
 import type { Socket } from "node:net";
 import { isIP } from "node:net";
 import {
   type ConnectionOptions,
+  createSecureContext,
   type SecureContext,
+  type SecureContextOptions,
   TLSSocket,
   connect as tlsConnect,
 } from "node:tls";
+import { _bufferFull } from "./_tcp_producer.js";
+import { IS_SERVER, TLS_ON, WRITE_SHUTDOWN } from "./_tcp_state.js";
+import type { TCPTransport } from "./_tcp_transport.js";
+import { ConnectionLost } from "./error.js";
+import { Failure } from "./failure.js";
 import type { TLSContextOptions } from "./interfaces.js";
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * `TCPTransport.startTLS`: what was written before is sent in clear first, what is written after
+ * is buffered until the TLS socket exists, then encrypted. Invalid options raise at once and
+ * leave the connection as it was. @internal
+ */
+export function _startTLS(transport: TCPTransport, options: TLSContextOptions): void {
+  if (transport.TLS) throw new Error("Cannot start TLS: the connection already uses TLS");
+  if (transport.disconnected || (transport._flags & WRITE_SHUTDOWN) !== 0) {
+    throw new Error("Cannot start TLS: the connection is closing");
+  }
+  const secureContext = createSecureContext(options as SecureContextOptions); // raises now
+  transport._flags |= TLS_ON;
+  const raw = transport.socket;
+  transport._extras().tlsPending = [];
+  transport._detach(raw);
+  // Incoming handshake bytes stay buffered in the raw socket; the TLS socket reads them.
+  raw.pause();
+  if (raw.writableLength === 0) wrapTLS(transport, raw, options, secureContext);
+  else raw.write(EMPTY, () => wrapTLS(transport, raw, options, secureContext));
+}
+
+function wrapTLS(
+  transport: TCPTransport,
+  raw: Socket,
+  options: TLSContextOptions,
+  secureContext: SecureContext,
+): void {
+  const x = transport._extras();
+  // A raw socket that closed meanwhile reports its own close.
+  if (transport.disconnected || x.tlsPending === null || raw.destroyed) return;
+  let tlsSocket: TLSSocket;
+  try {
+    tlsSocket = _upgradeToTLS(raw, options, secureContext, {
+      isServer: (transport._flags & IS_SERVER) !== 0,
+      hostname: x.hostname,
+      onSecure: (_socket, error) => {
+        if (error === null) transport._handshakeDone();
+        else {
+          transport._abortWith(
+            new ConnectionLost(`Connection lost: ${error.message}`, { cause: error }),
+          );
+        }
+      },
+    });
+  } catch (e) {
+    const why = Failure.from(e).getErrorMessage();
+    transport._abortWith(
+      new ConnectionLost(`Connection lost: cannot start TLS: ${why}`, { cause: e }),
+    );
+    return;
+  }
+  // The raw socket's close follows the TLS socket's; only errors are still of interest.
+  transport._forgetClose(raw);
+  transport.socket = tlsSocket;
+  const pending = x.tlsPending;
+  x.tlsPending = null;
+  transport._attach(tlsSocket);
+  for (const chunk of pending) {
+    if (!tlsSocket.write(chunk)) _bufferFull(transport);
+  }
+  if ((transport._flags & WRITE_SHUTDOWN) !== 0 && !transport.disconnected) transport._endSocket();
+}
+
+/** `TCPTransport.getPeerCertificate`: the peer's certificate, or `null`. @internal */
+export function _peerCertificate(transport: TCPTransport): unknown {
+  const s = transport.socket as Partial<TLSSocket>;
+  if (!transport.TLS || typeof s.getPeerCertificate !== "function") return null;
+  const cert = s.getPeerCertificate(true);
+  return cert && Object.keys(cert).length > 0 ? cert : null;
+}
+
+/** `TCPTransport.getSession`: the TLS session, or `undefined`. @internal */
+export function _session(transport: TCPTransport): Buffer | undefined {
+  const s = transport.socket as Partial<TLSSocket>;
+  if (!transport.TLS || typeof s.getSession !== "function") return undefined;
+  return s.getSession() ?? undefined;
+}
 
 /** What the transport knows that the TLS options may leave out. @internal */
 export interface _UpgradeContext {

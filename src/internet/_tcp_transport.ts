@@ -1,15 +1,45 @@
 // TCPTransport: the stream transport of TCP, Unix and TLS connections, over a node:net Socket.
+// Its booleans and rarely used state live in _tcp_state.ts; STARTTLS in _tcp_starttls.ts.
 
 import type { Socket } from "node:net";
-import {
-  createSecureContext,
-  type SecureContext,
-  type SecureContextOptions,
-  type TLSSocket,
-} from "node:tls";
+import type { TLSSocket } from "node:tls";
 import { Logger } from "../logger/index.js";
 import type { NodeReactor } from "./_reactor.js";
-import { _upgradeToTLS } from "./_tcp_starttls.js";
+import {
+  _bufferFull,
+  _callProducer,
+  _drained,
+  _registerProducer,
+  _schedulePull,
+  _unregisterProducer,
+} from "./_tcp_producer.js";
+import { _peerCertificate, _session, _startTLS } from "./_tcp_starttls.js";
+import {
+  _bindSocket,
+  _listenEnd,
+  _TransportExtras,
+  _unlistenEnd,
+  CONNECTED,
+  DISCONNECTED,
+  DISCONNECTING,
+  DRAIN_LISTENED,
+  FINISH_LISTENED,
+  IS_SERVER,
+  KEEP_ALIVE,
+  NO_DELAY,
+  nameOf,
+  onSocketClose,
+  onSocketData,
+  onSocketDrain,
+  onSocketError,
+  onSocketFinish,
+  PRODUCER_PAUSED,
+  READ_PAUSED,
+  STREAMING,
+  TLS_ON,
+  WRITE_DISCONNECTING,
+  WRITE_SHUTDOWN,
+} from "./_tcp_state.js";
 import { ConnectionAborted, ConnectionDone, ConnectionLost } from "./error.js";
 import { Failure } from "./failure.js";
 import type {
@@ -18,14 +48,11 @@ import type {
   IHandshakeListener,
   IProducer,
   IProtocol,
-  IPushProducer,
   ITLSTransport,
   TLSContextOptions,
 } from "./interfaces.js";
 
 const log = new Logger("twisted-ts.internet.tcp");
-
-const EMPTY = Buffer.alloc(0);
 
 /** What a port or connector tells a new transport about its connection. */
 export interface TCPTransportOptions {
@@ -54,7 +81,9 @@ const SHUTDOWN_GRACE_MS = 5_000;
  * `ConnectionDone` after a clean close by either side, `ConnectionAborted` after
  * `abortConnection()`, and `ConnectionLost` (the Node error as `cause`) otherwise.
  *
- * Ports and connectors make transports; protocols only see them as `this.transport`.
+ * Ports and connectors make transports; protocols only see them as `this.transport`. An idle
+ * connection costs a small object (its booleans are bits of one number) and four listeners on
+ * the socket; producers, STARTTLS and close reasons take memory only once used.
  *
  * @example
  * ```ts
@@ -70,37 +99,16 @@ export class TCPTransport implements ITLSTransport {
   socket: Socket;
   /** The protocol fed by this transport (set when the connection is made). */
   protocol: IProtocol | null = null;
-  /** True from the moment the protocol is attached until the connection is closed. */
-  connected = false;
-  /** True once `loseConnection` or `abortConnection` has been called (or the peer closed). */
-  disconnecting = false;
-  /** True once the connection is closed and `connectionLost` has run. */
-  disconnected = false;
-  /** The registered producer, if any. */
-  producer: IProducer | null = null;
-  /** Whether the registered producer is a push (streaming) producer. */
-  streamingProducer = false;
-  /** True while a streaming producer is paused because the socket's buffer is full. */
-  producerPaused = false;
-
+  /** The booleans of this transport, as bits (`_tcp_state.ts`). @internal */
+  _flags: number;
+  /** What an idle connection does not need (producer, TLS hand-over…), made on first use. @internal */
+  _x: _TransportExtras | null = null;
+  /** The reactor's list of open connections runs through these two. @internal */
+  _prevTracked: TCPTransport | null = null;
+  /** @internal */
+  _nextTracked: TCPTransport | null = null;
   private readonly host: IAddress;
   private readonly peer: IAddress;
-  private readonly isServer: boolean;
-  private readonly hostname: string | undefined;
-  private readonly onLost: ((reason: Failure) => void) | undefined;
-  private readPaused = false;
-  /** `socket.end()` was called (or is due once TLS is set up): no more writes. */
-  private writeShutdown = false;
-  /** `loseWriteConnection()` was called. */
-  private writeDisconnecting = false;
-  /** Why the connection is going down uncleanly, if it is. */
-  private reason: Failure | null = null;
-  private pullScheduled: NodeJS.Immediate | null = null;
-  private tlsOn: boolean;
-  /** Writes made after `startTLS` while the clear-text buffer flushes; `null` otherwise. */
-  private tlsPending: (Uint8Array | string)[] | null = null;
-  private noDelay = false;
-  private keepAlive = false;
 
   /**
    * Wraps a connected `socket` (made with `allowHalfOpen: true`). The transport starts feeding a
@@ -114,10 +122,53 @@ export class TCPTransport implements ITLSTransport {
     this.socket = socket;
     this.host = options.host;
     this.peer = options.peer;
-    this.isServer = options.isServer;
-    this.hostname = options.hostname;
-    this.onLost = options.onLost;
-    this.tlsOn = options.tls ?? false;
+    this._flags = (options.isServer ? IS_SERVER : 0) | (options.tls === true ? TLS_ON : 0);
+    if (options.hostname !== undefined || options.onLost !== undefined) {
+      const x = this._extras();
+      x.hostname = options.hostname;
+      x.onLost = options.onLost;
+    }
+  }
+
+  /** True from the moment the protocol is attached until the connection is closed. */
+  get connected(): boolean {
+    return (this._flags & CONNECTED) !== 0;
+  }
+
+  /** True once `loseConnection` or `abortConnection` has been called (or the peer closed). */
+  get disconnecting(): boolean {
+    return (this._flags & DISCONNECTING) !== 0;
+  }
+
+  /** True once the connection is closed and `connectionLost` has run. */
+  get disconnected(): boolean {
+    return (this._flags & DISCONNECTED) !== 0;
+  }
+
+  /** The registered producer, if any. */
+  get producer(): IProducer | null {
+    const x = this._x;
+    return x === null ? null : x.producer;
+  }
+
+  /** Whether the registered producer is a push (streaming) producer. */
+  get streamingProducer(): boolean {
+    return (this._flags & STREAMING) !== 0;
+  }
+
+  /** True while a streaming producer is paused because the socket's buffer is full. */
+  get producerPaused(): boolean {
+    return (this._flags & PRODUCER_PAUSED) !== 0;
+  }
+
+  /** The side state, made now if it was not yet. @internal */
+  _extras(): _TransportExtras {
+    let x = this._x;
+    if (x === null) {
+      x = new _TransportExtras();
+      this._x = x;
+    }
+    return x;
   }
 
   // Lifecycle ----------------------------------------------------------------------------------
@@ -129,13 +180,13 @@ export class TCPTransport implements ITLSTransport {
    */
   _start(protocol: IProtocol): void {
     this.protocol = protocol;
-    this.connected = true;
-    this.attach(this.socket);
-    this.reactor._track(this);
+    this._flags |= CONNECTED;
+    this._attach(this.socket);
+    this.reactor._trackConnection(this);
     try {
       protocol.makeConnection(this);
     } catch (e) {
-      this.protocolFailed("connectionMade", e);
+      this._protocolFailed("connectionMade", e);
     }
   }
 
@@ -147,7 +198,7 @@ export class TCPTransport implements ITLSTransport {
     try {
       p.handshakeCompleted();
     } catch (e) {
-      this.protocolFailed("handshakeCompleted", e);
+      this._protocolFailed("handshakeCompleted", e);
     }
   }
 
@@ -162,7 +213,7 @@ export class TCPTransport implements ITLSTransport {
     if (producer !== null) {
       // A producer would hold the close back: shutdown does not wait for it.
       this.unregisterProducer();
-      this.callProducer(producer, "stopProducing");
+      _callProducer(this, producer, "stopProducing");
     }
     if (!this.disconnected) {
       setTimeout(() => {
@@ -171,23 +222,42 @@ export class TCPTransport implements ITLSTransport {
     }
   }
 
-  private attach(socket: Socket): void {
-    (socket as SocketWithTransport)[kTransport] = this;
+  /**
+   * Listens to `socket`: data, end, error and close always; drain once a producer is registered
+   * and finish once the write side is shut (an idle connection needs neither). @internal
+   */
+  _attach(socket: Socket): void {
+    _bindSocket(socket, this);
     socket.on("data", onSocketData);
-    socket.on("end", onSocketEnd);
+    _listenEnd(socket);
     socket.on("error", onSocketError);
     socket.on("close", onSocketClose);
-    socket.on("drain", onSocketDrain);
-    socket.on("finish", onSocketFinish);
-    if (this.readPaused) socket.pause();
+    const flags = this._flags;
+    if ((flags & DRAIN_LISTENED) !== 0) socket.on("drain", onSocketDrain);
+    if ((flags & FINISH_LISTENED) !== 0) socket.on("finish", onSocketFinish);
+    if ((flags & READ_PAUSED) !== 0) socket.pause();
   }
 
-  /** Stops listening to `socket` (before `startTLS` hands it over). @internal */
+  /** Stops listening to `socket` (before `startTLS` hands it over) but for errors and close. @internal */
   _detach(socket: Socket): void {
     socket.removeListener("data", onSocketData);
-    socket.removeListener("end", onSocketEnd);
+    _unlistenEnd(socket);
     socket.removeListener("drain", onSocketDrain);
     socket.removeListener("finish", onSocketFinish);
+  }
+
+  /** Stops listening to the close of `socket` (a raw socket now under a TLS socket). @internal */
+  _forgetClose(socket: Socket): void {
+    socket.removeListener("close", onSocketClose);
+  }
+
+  /** Sends EOF after pending writes; `_onFinish` runs once it is out. @internal */
+  _endSocket(): void {
+    if ((this._flags & FINISH_LISTENED) === 0) {
+      this._flags |= FINISH_LISTENED;
+      this.socket.on("finish", onSocketFinish);
+    }
+    this.socket.end();
   }
 
   // Socket events (module-level listeners below call these: no closures per connection) ---------
@@ -196,66 +266,64 @@ export class TCPTransport implements ITLSTransport {
   _onData(data: Buffer): void {
     // After loseConnection Twisted reads no more; keep draining the socket so that closing it
     // sends a FIN rather than a reset, but drop what arrives.
-    if (this.disconnecting || this.disconnected) return;
+    if ((this._flags & (DISCONNECTING | DISCONNECTED)) !== 0) return;
     try {
       const result: unknown = this.protocol!.dataReceived(data);
       // An async dataReceived that rejects is handled like one that throws.
-      if (result !== undefined && typeof (result as PromiseLike<void>).then === "function") {
+      if (
+        result !== undefined &&
+        result !== null &&
+        typeof (result as PromiseLike<void>).then === "function"
+      ) {
         (result as PromiseLike<void>).then(undefined, (e: unknown) =>
-          this.protocolFailed("dataReceived", e),
+          this._protocolFailed("dataReceived", e),
         );
       }
     } catch (e) {
-      this.protocolFailed("dataReceived", e);
+      this._protocolFailed("dataReceived", e);
     }
   }
 
   /** @internal */
   _onEnd(): void {
-    if (this.disconnecting || this.disconnected) return;
+    if ((this._flags & (DISCONNECTING | DISCONNECTED)) !== 0) return;
     if (this.callHalfCloseable("readConnectionLost")) return;
     // Not half-closeable: the peer's EOF ends the connection, after our pending writes.
-    this.disconnecting = true;
-    this.shutdownWrite();
+    this._flags |= DISCONNECTING;
+    this._shutdownWrite();
   }
 
   /** @internal */
   _onError(err: Error): void {
-    if (this.reason === null) {
-      this.reason = new Failure(
-        new ConnectionLost(`Connection lost: ${err.message}`, { cause: err }),
-      );
+    const x = this._extras();
+    if (x.reason === null) {
+      x.reason = new Failure(new ConnectionLost(`Connection lost: ${err.message}`, { cause: err }));
     }
   }
 
   /** @internal */
   _onClose(): void {
     if (this.disconnected) return;
-    this.tlsPending = null;
-    this.connectionLost(this.reason ?? new Failure(new ConnectionDone()));
+    const x = this._x;
+    if (x !== null) x.tlsPending = null;
+    this.connectionLost(x?.reason ?? new Failure(new ConnectionDone()));
   }
 
   /** @internal */
   _onDrain(): void {
-    const producer = this.producer;
-    if (producer === null || this.disconnected) return;
-    if (!this.streamingProducer) {
-      this.callProducer(producer, "resumeProducing");
-    } else if (this.producerPaused) {
-      this.producerPaused = false;
-      this.callProducer(producer, "resumeProducing");
-    }
+    _drained(this);
   }
 
   /** @internal */
   _onFinish(): void {
-    if (this.disconnected) return;
-    if (this.disconnecting) {
+    const flags = this._flags;
+    if ((flags & DISCONNECTED) !== 0) return;
+    if ((flags & DISCONNECTING) !== 0) {
       // Everything was handed to the kernel and the FIN sent: close now, as Twisted does.
       this.socket.destroy();
       return;
     }
-    if (this.writeDisconnecting) this.callHalfCloseable("writeConnectionLost");
+    if ((flags & WRITE_DISCONNECTING) !== 0) this.callHalfCloseable("writeConnectionLost");
   }
 
   /** Calls an `IHalfCloseableProtocol` method if the protocol has it; false if it has not. */
@@ -266,31 +334,22 @@ export class TCPTransport implements ITLSTransport {
     try {
       fn.call(p);
     } catch (e) {
-      this.protocolFailed(method, e);
+      this._protocolFailed(method, e);
     }
     return true;
   }
 
-  /** @internal */
-  _onPullTick(): void {
-    this.pullScheduled = null;
-    const producer = this.producer;
-    if (producer === null || this.streamingProducer || this.disconnected) return;
-    if (this.socket.writableNeedDrain) return; // 'drain' will ask
-    this.callProducer(producer, "resumeProducing");
-  }
-
   private connectionLost(reason: Failure): void {
-    this.disconnected = true;
-    this.connected = false;
-    this.disconnecting = true;
-    this.writeShutdown = true;
-    this.reactor._untrack(this);
-    if (this.pullScheduled !== null) clearImmediate(this.pullScheduled);
-    this.pullScheduled = null;
-    const producer = this.producer;
-    this.producer = null;
-    if (producer !== null) this.callProducer(producer, "stopProducing");
+    this._flags = (this._flags & ~CONNECTED) | DISCONNECTED | DISCONNECTING | WRITE_SHUTDOWN;
+    this.reactor._untrackConnection(this);
+    const x = this._x;
+    if (x !== null) {
+      if (x.pullScheduled !== null) clearImmediate(x.pullScheduled);
+      x.pullScheduled = null;
+      const producer = x.producer;
+      x.producer = null;
+      if (producer !== null) _callProducer(this, producer, "stopProducing");
+    }
     try {
       this.protocol?.connectionLost(reason);
     } catch (e) {
@@ -298,11 +357,12 @@ export class TCPTransport implements ITLSTransport {
         protocol: nameOf(this.protocol),
       });
     }
-    this.onLost?.(reason);
+    x?.onLost?.(reason);
   }
 
   /** A protocol callback threw: log it and drop this connection (only this one). */
-  private protocolFailed(what: string, e: unknown): void {
+  /** @internal */
+  _protocolFailed(what: string, e: unknown): void {
     const f = Failure.from(e);
     log.failure("Unhandled error in {what} of {protocol}, dropping the connection", f, undefined, {
       what,
@@ -316,18 +376,9 @@ export class TCPTransport implements ITLSTransport {
   /** Drops the connection at once; `connectionLost` gets `error` (unless closing already). @internal */
   _abortWith(error: Error): void {
     if (this.disconnected || this.socket.destroyed) return;
-    this.reason ??= new Failure(error);
-    this.disconnecting = true;
-    this.writeShutdown = true;
+    this._extras().reason ??= new Failure(error);
+    this._flags |= DISCONNECTING | WRITE_SHUTDOWN;
     this.socket.destroy();
-  }
-
-  private callProducer(producer: IProducer, method: keyof IPushProducer): void {
-    try {
-      (producer as IPushProducer)[method]();
-    } catch (e) {
-      this.protocolFailed(`the producer's ${method}`, e);
-    }
   }
 
   // ITransport -----------------------------------------------------------------------------------
@@ -340,20 +391,25 @@ export class TCPTransport implements ITLSTransport {
     if (typeof data !== "string" && !(data instanceof Uint8Array)) {
       throw new TypeError(`Data must be bytes or a string, not ${typeof data}`);
     }
-    if (this.writeShutdown || this.disconnected || data.length === 0) return;
-    if (this.tlsPending !== null) {
-      this.tlsPending.push(data);
+    if ((this._flags & (WRITE_SHUTDOWN | DISCONNECTED)) !== 0 || data.length === 0) return;
+    const x = this._x;
+    if (x !== null && x.tlsPending !== null) {
+      x.tlsPending.push(data);
       return;
     }
-    if (this.socket.destroyed) return;
-    if (!this.socket.write(data)) this.bufferFull();
-    else if (this.producer !== null && !this.streamingProducer) this.schedulePull();
+    const socket = this.socket;
+    if (socket.destroyed) return;
+    if (!socket.write(data)) _bufferFull(this);
+    else if (x !== null && x.producer !== null && (this._flags & STREAMING) === 0) {
+      _schedulePull(this, x);
+    }
   }
 
   /** Writes several chunks in one system call where possible (cork/uncork). */
   writeSequence(data: readonly (Uint8Array | string)[]): void {
-    if (this.writeShutdown || this.disconnected) return;
-    if (this.tlsPending !== null) {
+    if ((this._flags & (WRITE_SHUTDOWN | DISCONNECTED)) !== 0) return;
+    const x = this._x;
+    if (x !== null && x.tlsPending !== null) {
       for (const chunk of data) this.write(chunk);
       return;
     }
@@ -371,8 +427,10 @@ export class TCPTransport implements ITLSTransport {
     } finally {
       socket.uncork();
     }
-    if (!ok) this.bufferFull();
-    else if (this.producer !== null && !this.streamingProducer) this.schedulePull();
+    if (!ok) _bufferFull(this);
+    else if (x !== null && x.producer !== null && (this._flags & STREAMING) === 0) {
+      _schedulePull(this, x);
+    }
   }
 
   /**
@@ -380,21 +438,23 @@ export class TCPTransport implements ITLSTransport {
    * unregistered. `connectionLost` then gets `ConnectionDone`. Nothing is read after this call.
    */
   loseConnection(): void {
-    if (this.disconnected || this.disconnecting) return;
-    this.disconnecting = true;
-    if (this.writeShutdown) {
+    const flags = this._flags;
+    if ((flags & (DISCONNECTED | DISCONNECTING)) !== 0) return;
+    this._flags = flags | DISCONNECTING;
+    if ((flags & WRITE_SHUTDOWN) !== 0) {
       // Already half-closed: close as soon as the EOF is out.
       if (this.socket.writableFinished) this.socket.destroy();
       return;
     }
     if (this.producer !== null) return; // unregisterProducer finishes the job
-    this.shutdownWrite();
+    this._shutdownWrite();
   }
 
   /** Closes at once, discarding pending writes: `connectionLost` gets `ConnectionAborted`. */
   abortConnection(): void {
     if (this.disconnected || this.socket.destroyed) return;
-    this.reason = null; // an abort wins over an earlier error that has not closed yet
+    // An abort wins over an earlier error that has not closed yet.
+    if (this._x !== null) this._x.reason = null;
     this._abortWith(new ConnectionAborted());
   }
 
@@ -403,16 +463,20 @@ export class TCPTransport implements ITLSTransport {
    * `writeConnectionLost()` runs once the EOF is out.
    */
   loseWriteConnection(): void {
-    if (this.disconnected || this.disconnecting || this.writeDisconnecting) return;
-    this.writeDisconnecting = true;
-    if (this.producer === null) this.shutdownWrite();
+    const flags = this._flags;
+    if ((flags & (DISCONNECTED | DISCONNECTING | WRITE_DISCONNECTING)) !== 0) return;
+    this._flags = flags | WRITE_DISCONNECTING;
+    if (this.producer === null) this._shutdownWrite();
   }
 
-  private shutdownWrite(): void {
-    if (this.writeShutdown) return;
-    this.writeShutdown = true;
+  /** Shuts the write side (EOF after pending writes). @internal */
+  _shutdownWrite(): void {
+    const flags = this._flags;
+    if ((flags & WRITE_SHUTDOWN) !== 0) return;
+    this._flags = flags | WRITE_SHUTDOWN;
     // During a startTLS hand-over the EOF is sent by the TLS socket once it exists.
-    if (this.tlsPending === null && !this.socket.destroyed) this.socket.end();
+    const x = this._x;
+    if ((x === null || x.tlsPending === null) && !this.socket.destroyed) this._endSocket();
   }
 
   /** The address of the other side. */
@@ -434,27 +498,27 @@ export class TCPTransport implements ITLSTransport {
 
   /** Whether Nagle's algorithm is off (`TCP_NODELAY`). */
   getTcpNoDelay(): boolean {
-    return this.noDelay;
+    return (this._flags & NO_DELAY) !== 0;
   }
 
   /** Turns Nagle's algorithm off (true) or on (false). */
   setTcpNoDelay(enabled: boolean): void {
-    this.noDelay = enabled;
+    this._flags = enabled ? this._flags | NO_DELAY : this._flags & ~NO_DELAY;
     this.socket.setNoDelay(enabled);
   }
 
   /** Whether TCP keep-alive probes are on (`SO_KEEPALIVE`). */
   getTcpKeepAlive(): boolean {
-    return this.keepAlive;
+    return (this._flags & KEEP_ALIVE) !== 0;
   }
 
   /** Turns TCP keep-alive probes on or off. */
   setTcpKeepAlive(enabled: boolean): void {
-    this.keepAlive = enabled;
+    this._flags = enabled ? this._flags | KEEP_ALIVE : this._flags & ~KEEP_ALIVE;
     this.socket.setKeepAlive(enabled);
   }
 
-  // IConsumer ------------------------------------------------------------------------------------
+  // IConsumer (_tcp_producer.ts) -----------------------------------------------------------------
 
   /**
    * Registers a producer of the data written here. A streaming producer is paused while the
@@ -463,60 +527,27 @@ export class TCPTransport implements ITLSTransport {
    * on a closed connection the producer is stopped at once.
    */
   registerProducer(producer: IProducer, streaming: boolean): void {
-    if (this.producer !== null) {
-      throw new Error(
-        `Cannot register producer ${nameOf(producer)}: producer ${nameOf(this.producer)} was never unregistered`,
-      );
-    }
-    if (this.disconnected) {
-      producer.stopProducing();
-      return;
-    }
-    this.producer = producer;
-    this.streamingProducer = streaming;
-    this.producerPaused = false;
-    if (!streaming) {
-      (producer as IPushProducer).resumeProducing();
-    } else if (this.socket.writableNeedDrain) {
-      this.producerPaused = true;
-      (producer as IPushProducer).pauseProducing();
-    }
+    _registerProducer(this, producer, streaming);
   }
 
   /** Unregisters the producer; a `loseConnection` waiting for it proceeds. */
   unregisterProducer(): void {
-    this.producer = null;
-    this.producerPaused = false;
-    if (this.pullScheduled !== null) clearImmediate(this.pullScheduled);
-    this.pullScheduled = null;
-    if (this.disconnected) return;
-    if (this.disconnecting || this.writeDisconnecting) this.shutdownWrite();
-  }
-
-  private bufferFull(): void {
-    const producer = this.producer;
-    if (producer !== null && this.streamingProducer && !this.producerPaused) {
-      this.producerPaused = true;
-      this.callProducer(producer, "pauseProducing");
-    }
-  }
-
-  private schedulePull(): void {
-    if (this.pullScheduled === null) this.pullScheduled = setImmediate(pullTick, this);
+    _unregisterProducer(this);
   }
 
   // IPushProducer --------------------------------------------------------------------------------
 
   /** Stops reading from the socket (the peer is then slowed down by TCP). */
   pauseProducing(): void {
-    this.readPaused = true;
-    if (this.tlsPending === null) this.socket.pause();
+    this._flags |= READ_PAUSED;
+    if (this._x === null || this._x.tlsPending === null) this.socket.pause();
   }
 
   /** Reads from the socket again after `pauseProducing`. */
   resumeProducing(): void {
-    this.readPaused = false;
-    if (!this.disconnected && this.tlsPending === null) this.socket.resume();
+    this._flags &= ~READ_PAUSED;
+    if (this.disconnected) return;
+    if (this._x === null || this._x.tlsPending === null) this.socket.resume();
   }
 
   /** Stops for good: loses the connection. */
@@ -528,7 +559,7 @@ export class TCPTransport implements ITLSTransport {
 
   /** True once the connection speaks TLS (from the `startTLS` call on). */
   get TLS(): boolean {
-    return this.tlsOn;
+    return (this._flags & TLS_ON) !== 0;
   }
 
   /** The ALPN protocol the TLS handshake settled on, or `null`. */
@@ -539,10 +570,7 @@ export class TCPTransport implements ITLSTransport {
 
   /** The peer's certificate as Node describes it, or `null` (no TLS, or none sent). */
   getPeerCertificate(): unknown {
-    const s = this.socket as Partial<TLSSocket>;
-    if (!this.tlsOn || typeof s.getPeerCertificate !== "function") return null;
-    const cert = s.getPeerCertificate(true);
-    return cert && Object.keys(cert).length > 0 ? cert : null;
+    return _peerCertificate(this);
   }
 
   /**
@@ -550,9 +578,7 @@ export class TCPTransport implements ITLSTransport {
    * `undefined` without TLS or before the handshake.
    */
   getSession(): Buffer | undefined {
-    const s = this.socket as Partial<TLSSocket>;
-    if (!this.tlsOn || typeof s.getSession !== "function") return undefined;
-    return s.getSession() ?? undefined;
+    return _session(this);
   }
 
   /**
@@ -565,53 +591,7 @@ export class TCPTransport implements ITLSTransport {
    * Invalid options (a bad key, say) raise at once and leave the connection as it was.
    */
   startTLS(options: TLSContextOptions): void {
-    if (this.tlsOn) throw new Error("Cannot start TLS: the connection already uses TLS");
-    if (this.disconnected || this.writeShutdown) {
-      throw new Error("Cannot start TLS: the connection is closing");
-    }
-    const secureContext = createSecureContext(options as SecureContextOptions); // raises now
-    this.tlsOn = true;
-    const raw = this.socket;
-    this.tlsPending = [];
-    this._detach(raw);
-    // Incoming handshake bytes stay buffered in the raw socket; the TLS socket reads them.
-    raw.pause();
-    if (raw.writableLength === 0) this.wrapTLS(raw, options, secureContext);
-    else raw.write(EMPTY, () => this.wrapTLS(raw, options, secureContext));
-  }
-
-  private wrapTLS(raw: Socket, options: TLSContextOptions, secureContext: SecureContext): void {
-    // A raw socket that closed meanwhile reports its own close.
-    if (this.disconnected || this.tlsPending === null || raw.destroyed) return;
-    let tlsSocket: TLSSocket;
-    try {
-      tlsSocket = _upgradeToTLS(raw, options, secureContext, {
-        isServer: this.isServer,
-        hostname: this.hostname,
-        onSecure: (_socket, error) => this.upgradeSecure(error),
-      });
-    } catch (e) {
-      const why = Failure.from(e).getErrorMessage();
-      this._abortWith(
-        new ConnectionLost(`Connection lost: cannot start TLS: ${why}`, { cause: e }),
-      );
-      return;
-    }
-    // The raw socket's close follows the TLS socket's; only errors are still of interest.
-    raw.removeListener("close", onSocketClose);
-    this.socket = tlsSocket;
-    const pending = this.tlsPending ?? [];
-    this.tlsPending = null;
-    this.attach(tlsSocket);
-    for (const chunk of pending) {
-      if (!tlsSocket.write(chunk)) this.bufferFull();
-    }
-    if (this.writeShutdown && !this.disconnected) tlsSocket.end();
-  }
-
-  private upgradeSecure(error: Error | null): void {
-    if (error === null) this._handshakeDone();
-    else this._abortWith(new ConnectionLost(`Connection lost: ${error.message}`, { cause: error }));
+    _startTLS(this, options);
   }
 
   /** `<TCPTransport Protocol peer>`, for logs. */
@@ -620,44 +600,4 @@ export class TCPTransport implements ITLSTransport {
   }
 }
 
-// Socket listeners shared by every connection: Node calls them with the socket as `this`, and the
-// socket points back at its transport. (A closure per connection and event cost ~300 bytes each.)
-
-const kTransport = Symbol("twisted-ts.transport");
-
-type SocketWithTransport = Socket & { [kTransport]: TCPTransport };
-
-function onSocketData(this: Socket, data: Buffer): void {
-  (this as SocketWithTransport)[kTransport]._onData(data);
-}
-
-function onSocketEnd(this: Socket): void {
-  (this as SocketWithTransport)[kTransport]._onEnd();
-}
-
-function onSocketError(this: Socket, err: Error): void {
-  (this as SocketWithTransport)[kTransport]._onError(err);
-}
-
-function onSocketClose(this: Socket): void {
-  (this as SocketWithTransport)[kTransport]._onClose();
-}
-
-function onSocketDrain(this: Socket): void {
-  (this as SocketWithTransport)[kTransport]._onDrain();
-}
-
-function onSocketFinish(this: Socket): void {
-  (this as SocketWithTransport)[kTransport]._onFinish();
-}
-
-function pullTick(transport: TCPTransport): void {
-  transport._onPullTick();
-}
-
-/** The class name of an object, for logs. @internal */
-export function nameOf(x: unknown): string {
-  if (x === null || x === undefined) return String(x);
-  const ctor = (x as { constructor?: { name?: string } }).constructor;
-  return ctor?.name || typeof x;
-}
+export { nameOf };
