@@ -342,6 +342,14 @@ export class SOCKSServer extends Protocol implements SOCKSRelayPeer {
       this.early.push(this.buffer);
       this.earlySize += this.buffer.length;
       this.buffer = Buffer.alloc(0);
+      // Bytes that came with the request count against the limit as later ones do.
+      if (this.earlySize > SOCKSServer.MAX_EARLY_DATA) {
+        this.fail(
+          this.failureReply(SOCKS5Reply.GENERAL_FAILURE),
+          "Too much data before connecting",
+        );
+        return;
+      }
     }
     this.pauseReading();
     const allow = this.options.allowConnect;
