@@ -245,10 +245,12 @@ export function parseProxyHeader(buffer: Uint8Array): ProxyHeaderParseResult {
   if (buf.length === 0) return needMore(1);
   if (buf[0] === V1_PREFIX[0]) {
     if (!startsLike(buf, V1_PREFIX)) throw new InvalidProxyHeader("Not a PROXY protocol header");
-    return buf.length < V1_PREFIX.length ? needMore(V1_PREFIX.length) : parseV1(buf);
+    // Byte by byte while the prefix is incomplete, so that a wrong byte is refused at once.
+    return buf.length < V1_PREFIX.length ? needMore(buf.length + 1) : parseV1(buf);
   }
   if (buf[0] === V2_SIGNATURE[0]) {
     if (!startsLike(buf, V2_SIGNATURE)) throw new InvalidProxyHeader("Not a PROXY protocol header");
+    if (buf.length < V2_SIGNATURE.length) return needMore(buf.length + 1);
     return parseV2(buf);
   }
   throw new InvalidProxyHeader("Not a PROXY protocol header");
