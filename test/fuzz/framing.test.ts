@@ -218,7 +218,7 @@ describe("fuzz: framing receivers", () => {
   for (const [i, engine] of ENGINES.entries()) {
     it(`${engine.name}: the same messages in any split, bounded, over-long input closes`, () => {
       runCases(51 + i, 400, (r) => {
-        let input = engine.encode(r);
+        let input: Buffer = engine.encode(r);
         if (r.chance(0.5)) input = mutateMany(r, input);
         const whole = run(engine, [input]);
         const pieces = run(engine, split(r, input));

@@ -114,7 +114,7 @@ describe("fuzz: PROXY protocol", () => {
     const logs = new LogCapture({ exclusive: true });
     try {
       runCases(72, 1500, (r: Rand) => {
-        let input = Buffer.concat([r.pick(HEADERS), Buffer.from("GET / HTTP/1.0\r\n\r\n")]);
+        let input: Buffer = Buffer.concat([r.pick(HEADERS), Buffer.from("GET / HTTP/1.0\r\n\r\n")]);
         if (r.chance(0.8)) input = mutateMany(r, input);
         const whole = run([input]);
         const pieces = run(split(r, input));

@@ -109,7 +109,7 @@ describe("fuzz: SOCKS server", () => {
     const logs = new LogCapture({ exclusive: true });
     try {
       runCases(61, 1500, (r: Rand) => {
-        let input = r.pick(HANDSHAKES);
+        let input: Buffer = r.pick(HANDSHAKES);
         if (r.chance(0.8)) input = mutateMany(r, input);
         if (r.chance(0.05)) input = Buffer.concat([input, r.bytes(2000)]);
         const withPortal = r.chance(0.5);
