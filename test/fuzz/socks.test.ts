@@ -54,7 +54,7 @@ function serve(withPortal: boolean) {
       new AllowAnonymousAccess(),
     ]);
   }
-  const factory = new SOCKSFactory({ reactor, portal });
+  const factory = new SOCKSFactory(portal === undefined ? { reactor } : { reactor, portal });
   const client = new StringTransportWithDisconnection(
     new IPv4Address("TCP", "127.0.0.1", 1080),
     new IPv4Address("TCP", "127.0.0.5", 50123),
