@@ -60,6 +60,8 @@ export abstract class StreamPort implements IListeningPort {
   protected listened(server: Server): void {}
   /** Runs once the server is closed (Unix ports remove the socket file). */
   protected closed(): void {}
+  /** Runs when the port stops: sockets not yet handed to a protocol are dropped (TLS ports). */
+  protected stopAccepting(): void {}
   /** Whether accepted sockets are TLS sockets that have completed their handshake. */
   protected readonly acceptsTLS: boolean = false;
 
@@ -212,6 +214,7 @@ export abstract class StreamPort implements IListeningPort {
           w.errback(this.cannotListen(new Error("Port was stopped before it was listening")));
         }
         this.reactor._untrack(this);
+        this.stopAccepting();
         // An asynchronous bind may still complete: onListening then closes the server again.
         server!.once("close", () => this.finishStop(false));
         server!.close();
@@ -221,6 +224,7 @@ export abstract class StreamPort implements IListeningPort {
         this.state = "stopping";
         this.connected = false;
         this.reactor._untrack(this);
+        this.stopAccepting();
         // server.close() closes the listening socket at once but reports 'close' only after
         // every accepted connection ended; Twisted's stopListening does not wait for those.
         server!.close();

@@ -1,7 +1,7 @@
 // TLS ports and connectors over node:tls (reactor.listenSSL, reactor.connectSSL).
 
 import type { Server, Socket } from "node:net";
-import { isIP } from "node:net";
+import { isIP, Socket as NetSocket } from "node:net";
 import {
   type ConnectionOptions,
   createServer,
@@ -26,12 +26,16 @@ const log = new Logger("twisted-ts.internet.tls");
  * A listening TLS port, as `reactor.listenSSL` returns. A connection is made (the protocol's
  * `connectionMade`, then `handshakeCompleted` if it has one) once the handshake is done; a
  * failed handshake is logged at debug level and that socket dropped. Client certificates are
- * checked only with `requestCert` and `rejectUnauthorized: true`.
+ * checked only with `requestCert` and `rejectUnauthorized: true`. Sockets still in their
+ * handshake are closed when the port stops (`stopListening`, reactor shutdown): a client that
+ * never sends its ClientHello cannot hold the process up until Node's handshake timeout.
  */
 export class TLSPort extends TCPPort {
   protected override readonly connectionEvent: "connection" | "secureConnection" =
     "secureConnection";
   protected override readonly acceptsTLS: boolean = true;
+  /** The TCP sockets accepted whose TLS handshake is not done yet. */
+  private readonly handshaking = new Set<Socket>();
 
   constructor(
     reactor: NodeReactor,
@@ -58,8 +62,47 @@ export class TLSPort extends TCPPort {
       });
       socket.destroy();
     });
+    // Node wraps each accepted TCP socket in a TLSSocket ('connection', before ours runs) and
+    // hands it over only once the handshake is done ('secureConnection', before the port's own
+    // listener runs): in between, only the port knows of it.
+    const handshaking = this.handshaking;
+    function forget(this: Socket): void {
+      handshaking.delete(this);
+    }
+    server.on("connection", (raw: Socket) => {
+      handshaking.add(raw);
+      raw.once("close", forget);
+    });
+    server.on("secureConnection", (socket: Socket) => {
+      const raw = rawSocketOf(socket, handshaking);
+      if (raw === null) return;
+      handshaking.delete(raw);
+      raw.removeListener("close", forget);
+    });
     return server;
   }
+
+  /** Closes the sockets still in their handshake: they would be dropped once it is done anyway. */
+  protected override stopAccepting(): void {
+    const sockets = [...this.handshaking];
+    this.handshaking.clear();
+    for (const raw of sockets) raw.destroy();
+  }
+}
+
+/**
+ * The TCP socket under a server `TLSSocket` (Node keeps it as `_parent`), or failing that the one
+ * with the same peer among the sockets in their handshake.
+ */
+function rawSocketOf(socket: Socket, handshaking: ReadonlySet<Socket>): Socket | null {
+  const parent = (socket as { _parent?: unknown })._parent;
+  if (parent instanceof NetSocket && handshaking.has(parent)) return parent;
+  for (const raw of handshaking) {
+    if (raw.remotePort === socket.remotePort && raw.remoteAddress === socket.remoteAddress) {
+      return raw;
+    }
+  }
+  return null;
 }
 
 /**
