@@ -27,6 +27,14 @@ describe("formatReply", () => {
     assert.equal(formatReply(214, "a\nb"), "214-a\r\n214 b\r\n");
   });
 
+  it("sends a client's control bytes back as ? (no terminal escapes), keeping TAB", () => {
+    assert.equal(
+      formatReply(550, "a\x1b[2Jb\x07\tc\x7f: Invalid path"),
+      "550 a?[2Jb?\tc?: Invalid path\r\n",
+    );
+    assert.equal(formatReply(550, ["x\x00y", "z\x01"]), "550-x?y\r\n550 z?\r\n");
+  });
+
   it("never lets CR or LF inside a line start a new reply (a file name cannot inject one)", () => {
     const out = formatReply(257, ['"/a\rb" created']);
     assert.equal(out, '257 "/a\0b" created\r\n');

@@ -61,15 +61,26 @@ export interface FTPReply {
   readonly raw: readonly string[];
 }
 
-/** Replaces CR and LF inside a reply line (RFC 959 encodes an LF in a path name as NUL). */
+/** C0 control characters other than TAB, CR and LF, and DEL. */
+const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
+const CONTROLS = new RegExp(CONTROL.source, "g");
+
+/**
+ * Makes `text` safe as one reply line: a client's control bytes (NUL, ESC…) echoed in a reply
+ * could drive the user's terminal, so they become `?`; CR and LF inside a name are sent as NUL
+ * (RFC 959 encodes an LF in a path name so).
+ */
 function oneLine(text: string): string {
-  return /[\r\n]/.test(text) ? text.replace(/\r\n|[\r\n]/g, "\0") : text;
+  let line = CONTROL.test(text) ? text.replace(CONTROLS, "?") : text;
+  if (/[\r\n]/.test(line)) line = line.replace(/\r\n|[\r\n]/g, "\0");
+  return line;
 }
 
 /**
  * Formats a reply. A single line is `CODE text`; several lines (an array, or text with line
  * breaks) become a multi-line reply: `CODE-first`, middle lines indented by a space (so that
- * none can be mistaken for the last), and `CODE last`. CR and LF never survive inside a line.
+ * none can be mistaken for the last), and `CODE last`. CR and LF never survive inside a line
+ * (they are sent as NUL), nor do other control characters (sent as `?`).
  *
  * @example
  * ```ts
