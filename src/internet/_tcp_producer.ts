@@ -38,7 +38,7 @@ export function _registerProducer(
   if ((flags & DRAIN_LISTENED) === 0) {
     // Only a producer needs 'drain': an idle connection goes without the listener.
     flags |= DRAIN_LISTENED;
-    // While STARTTLS hands the socket over, _attach adds it to the TLS socket.
+    // While STARTTLS hands the socket over, _attachSocket adds it to the TLS socket.
     if (x.tlsPending === null) transport.socket.on("drain", onSocketDrain);
   }
   transport._flags = flags;

@@ -12,7 +12,15 @@ import {
   connect as tlsConnect,
 } from "node:tls";
 import { _bufferFull } from "./_tcp_producer.js";
-import { IS_SERVER, TLS_ON, WRITE_SHUTDOWN } from "./_tcp_state.js";
+import {
+  _attachSocket,
+  _detachSocket,
+  _endSocket,
+  _forgetSocketClose,
+  IS_SERVER,
+  TLS_ON,
+  WRITE_SHUTDOWN,
+} from "./_tcp_state.js";
 import type { TCPTransport } from "./_tcp_transport.js";
 import { ConnectionLost } from "./error.js";
 import { Failure } from "./failure.js";
@@ -34,7 +42,7 @@ export function _startTLS(transport: TCPTransport, options: TLSContextOptions): 
   transport._flags |= TLS_ON;
   const raw = transport.socket;
   transport._extras().tlsPending = [];
-  transport._detach(raw);
+  _detachSocket(raw);
   // Incoming handshake bytes stay buffered in the raw socket; the TLS socket reads them.
   raw.pause();
   if (raw.writableLength === 0) wrapTLS(transport, raw, options, secureContext);
@@ -72,15 +80,15 @@ function wrapTLS(
     return;
   }
   // The raw socket's close follows the TLS socket's; only errors are still of interest.
-  transport._forgetClose(raw);
+  _forgetSocketClose(raw);
   transport.socket = tlsSocket;
   const pending = x.tlsPending;
   x.tlsPending = null;
-  transport._attach(tlsSocket);
+  _attachSocket(transport, tlsSocket);
   for (const chunk of pending) {
     if (!tlsSocket.write(chunk)) _bufferFull(transport);
   }
-  if ((transport._flags & WRITE_SHUTDOWN) !== 0 && !transport.disconnected) transport._endSocket();
+  if ((transport._flags & WRITE_SHUTDOWN) !== 0 && !transport.disconnected) _endSocket(transport);
 }
 
 /** `TCPTransport.getPeerCertificate`: the peer's certificate, or `null`. @internal */

@@ -1,5 +1,6 @@
-// The compact state of a TCPTransport: its booleans packed into one small integer, and a side
-// object, made on first use, for what an idle connection does not need.
+// The compact state of a TCPTransport: its booleans packed into one small integer, a side
+// object, made on first use, for what an idle connection does not need, and the listeners that
+// every socket shares (the socket points back at its transport).
 //
 // Ten thousand idle connections cost what their objects cost: a transport keeps as fields only
 // what every connection uses (socket, protocol, addresses, these flags) and puts producers,
@@ -62,18 +63,52 @@ const kTransport = Symbol("twisted-ts.transport");
 
 type SocketWithTransport = Socket & { [kTransport]: TCPTransport };
 
-/** Points `socket` back at the transport that its shared listeners call. @internal */
-export function _bindSocket(socket: Socket, transport: TCPTransport): void {
+/**
+ * Makes `transport` listen to `socket`: data, end, error and close always; drain once a producer
+ * is registered and finish once the write side is shut (an idle connection needs neither).
+ * @internal
+ */
+export function _attachSocket(transport: TCPTransport, socket: Socket): void {
   (socket as SocketWithTransport)[kTransport] = transport;
+  socket.on("data", onSocketData);
+  listenEnd(socket);
+  socket.on("error", onSocketError);
+  socket.on("close", onSocketClose);
+  const flags = transport._flags;
+  if ((flags & DRAIN_LISTENED) !== 0) socket.on("drain", onSocketDrain);
+  if ((flags & FINISH_LISTENED) !== 0) socket.on("finish", onSocketFinish);
+  if ((flags & READ_PAUSED) !== 0) socket.pause();
 }
 
-/** `'data'` listener of every transport's socket. @internal */
-export function onSocketData(this: Socket, data: Buffer): void {
+/** Stops listening to `socket` (before `startTLS` hands it over) but for errors and close. @internal */
+export function _detachSocket(socket: Socket): void {
+  socket.removeListener("data", onSocketData);
+  unlistenEnd(socket);
+  socket.removeListener("drain", onSocketDrain);
+  socket.removeListener("finish", onSocketFinish);
+}
+
+/** Stops listening to the close of `socket` (a raw socket now under a TLS socket). @internal */
+export function _forgetSocketClose(socket: Socket): void {
+  socket.removeListener("close", onSocketClose);
+}
+
+/** Sends EOF after the pending writes; the transport's `_onFinish` runs once it is out. @internal */
+export function _endSocket(transport: TCPTransport): void {
+  if ((transport._flags & FINISH_LISTENED) === 0) {
+    transport._flags |= FINISH_LISTENED;
+    transport.socket.on("finish", onSocketFinish);
+  }
+  transport.socket.end();
+}
+
+/** `'data'` listener of every transport's socket. */
+function onSocketData(this: Socket, data: Buffer): void {
   (this as SocketWithTransport)[kTransport]._onData(data);
 }
 
-/** `'end'` listener of every transport's socket. @internal */
-export function onSocketEnd(this: Socket): void {
+/** `'end'` listener of every transport's socket. */
+function onSocketEnd(this: Socket): void {
   (this as SocketWithTransport)[kTransport]._onEnd();
 }
 
@@ -88,8 +123,8 @@ function onSocketEndAfterNode(this: Socket): void {
   (this as SocketWithTransport)[kTransport]._onEnd();
 }
 
-/** Adds the transport's `'end'` listener to `socket`. @internal */
-export function _listenEnd(socket: Socket): void {
+/** Adds the transport's `'end'` listener to `socket`. */
+function listenEnd(socket: Socket): void {
   if (socket.listenerCount("end") === 1) {
     const first = socket.listeners("end")[0] as (this: Socket) => void;
     if (nodeEndListener === undefined) {
@@ -104,8 +139,8 @@ export function _listenEnd(socket: Socket): void {
   socket.on("end", onSocketEnd);
 }
 
-/** Removes the transport's `'end'` listener from `socket`, giving Node's back. @internal */
-export function _unlistenEnd(socket: Socket): void {
+/** Removes the transport's `'end'` listener from `socket`, giving Node's back. */
+function unlistenEnd(socket: Socket): void {
   if (socket.listeners("end").includes(onSocketEndAfterNode)) {
     socket.removeListener("end", onSocketEndAfterNode);
     socket.on("end", nodeEndListener!);
@@ -113,13 +148,13 @@ export function _unlistenEnd(socket: Socket): void {
   socket.removeListener("end", onSocketEnd);
 }
 
-/** `'error'` listener of every transport's socket. @internal */
-export function onSocketError(this: Socket, err: Error): void {
+/** `'error'` listener of every transport's socket. */
+function onSocketError(this: Socket, err: Error): void {
   (this as SocketWithTransport)[kTransport]._onError(err);
 }
 
-/** `'close'` listener of every transport's socket. @internal */
-export function onSocketClose(this: Socket): void {
+/** `'close'` listener of every transport's socket. */
+function onSocketClose(this: Socket): void {
   (this as SocketWithTransport)[kTransport]._onClose();
 }
 
@@ -128,8 +163,8 @@ export function onSocketDrain(this: Socket): void {
   (this as SocketWithTransport)[kTransport]._onDrain();
 }
 
-/** `'finish'` listener of a transport's socket once its write side is shut. @internal */
-export function onSocketFinish(this: Socket): void {
+/** `'finish'` listener of a transport's socket once its write side is shut. */
+function onSocketFinish(this: Socket): void {
   (this as SocketWithTransport)[kTransport]._onFinish();
 }
 

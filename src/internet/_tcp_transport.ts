@@ -1,5 +1,6 @@
 // TCPTransport: the stream transport of TCP, Unix and TLS connections, over a node:net Socket.
-// Its booleans and rarely used state live in _tcp_state.ts; STARTTLS in _tcp_starttls.ts.
+// Its booleans, rarely used state and socket listeners are in _tcp_state.ts, the consumer side
+// (producers) in _tcp_producer.ts, STARTTLS in _tcp_starttls.ts.
 
 import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
@@ -15,24 +16,16 @@ import {
 } from "./_tcp_producer.js";
 import { _peerCertificate, _session, _startTLS } from "./_tcp_starttls.js";
 import {
-  _bindSocket,
-  _listenEnd,
+  _attachSocket,
+  _endSocket,
   _TransportExtras,
-  _unlistenEnd,
   CONNECTED,
   DISCONNECTED,
   DISCONNECTING,
-  DRAIN_LISTENED,
-  FINISH_LISTENED,
   IS_SERVER,
   KEEP_ALIVE,
   NO_DELAY,
   nameOf,
-  onSocketClose,
-  onSocketData,
-  onSocketDrain,
-  onSocketError,
-  onSocketFinish,
   PRODUCER_PAUSED,
   READ_PAUSED,
   STREAMING,
@@ -181,7 +174,7 @@ export class TCPTransport implements ITLSTransport {
   _start(protocol: IProtocol): void {
     this.protocol = protocol;
     this._flags |= CONNECTED;
-    this._attach(this.socket);
+    _attachSocket(this, this.socket);
     this.reactor._trackConnection(this);
     try {
       protocol.makeConnection(this);
@@ -222,45 +215,7 @@ export class TCPTransport implements ITLSTransport {
     }
   }
 
-  /**
-   * Listens to `socket`: data, end, error and close always; drain once a producer is registered
-   * and finish once the write side is shut (an idle connection needs neither). @internal
-   */
-  _attach(socket: Socket): void {
-    _bindSocket(socket, this);
-    socket.on("data", onSocketData);
-    _listenEnd(socket);
-    socket.on("error", onSocketError);
-    socket.on("close", onSocketClose);
-    const flags = this._flags;
-    if ((flags & DRAIN_LISTENED) !== 0) socket.on("drain", onSocketDrain);
-    if ((flags & FINISH_LISTENED) !== 0) socket.on("finish", onSocketFinish);
-    if ((flags & READ_PAUSED) !== 0) socket.pause();
-  }
-
-  /** Stops listening to `socket` (before `startTLS` hands it over) but for errors and close. @internal */
-  _detach(socket: Socket): void {
-    socket.removeListener("data", onSocketData);
-    _unlistenEnd(socket);
-    socket.removeListener("drain", onSocketDrain);
-    socket.removeListener("finish", onSocketFinish);
-  }
-
-  /** Stops listening to the close of `socket` (a raw socket now under a TLS socket). @internal */
-  _forgetClose(socket: Socket): void {
-    socket.removeListener("close", onSocketClose);
-  }
-
-  /** Sends EOF after pending writes; `_onFinish` runs once it is out. @internal */
-  _endSocket(): void {
-    if ((this._flags & FINISH_LISTENED) === 0) {
-      this._flags |= FINISH_LISTENED;
-      this.socket.on("finish", onSocketFinish);
-    }
-    this.socket.end();
-  }
-
-  // Socket events (module-level listeners below call these: no closures per connection) ---------
+  // Socket events (the shared listeners of _tcp_state.ts call these) ---------------------------
 
   /** @internal */
   _onData(data: Buffer): void {
@@ -476,7 +431,7 @@ export class TCPTransport implements ITLSTransport {
     this._flags = flags | WRITE_SHUTDOWN;
     // During a startTLS hand-over the EOF is sent by the TLS socket once it exists.
     const x = this._x;
-    if ((x === null || x.tlsPending === null) && !this.socket.destroyed) this._endSocket();
+    if ((x === null || x.tlsPending === null) && !this.socket.destroyed) _endSocket(this);
   }
 
   /** The address of the other side. */
