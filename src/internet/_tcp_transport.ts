@@ -7,11 +7,9 @@ import type { TLSSocket } from "node:tls";
 import { Logger } from "../logger/index.js";
 import type { NodeReactor } from "./_reactor.js";
 import {
-  _bufferFull,
   _callProducer,
   _drained,
   _registerProducer,
-  _schedulePull,
   _unregisterProducer,
 } from "./_tcp_producer.js";
 import { _peerCertificate, _session, _startTLS } from "./_tcp_starttls.js";
@@ -33,6 +31,7 @@ import {
   WRITE_DISCONNECTING,
   WRITE_SHUTDOWN,
 } from "./_tcp_state.js";
+import { _flushLater, _flushPending, _send, COALESCE_LIMIT } from "./_tcp_write.js";
 import { ConnectionAborted, ConnectionDone, ConnectionLost } from "./error.js";
 import { Failure } from "./failure.js";
 import type {
@@ -100,6 +99,10 @@ export class TCPTransport implements ITLSTransport {
   _prevTracked: TCPTransport | null = null;
   /** @internal */
   _nextTracked: TCPTransport | null = null;
+  /** Small writes waiting for the end of this turn of the event loop (`_flush`). @internal */
+  _pending: Uint8Array | string | (Uint8Array | string)[] | null = null;
+  /** Their length (characters for strings). @internal */
+  _pendingBytes = 0;
   private readonly host: IAddress;
   private readonly peer: IAddress;
 
@@ -295,6 +298,7 @@ export class TCPTransport implements ITLSTransport {
   }
 
   private connectionLost(reason: Failure): void {
+    this._pending = null;
     this._flags = (this._flags & ~CONNECTED) | DISCONNECTED | DISCONNECTING | WRITE_SHUTDOWN;
     this.reactor._untrackConnection(this);
     const x = this._x;
@@ -331,6 +335,7 @@ export class TCPTransport implements ITLSTransport {
   /** Drops the connection at once; `connectionLost` gets `error` (unless closing already). @internal */
   _abortWith(error: Error): void {
     if (this.disconnected || this.socket.destroyed) return;
+    this._pending = null;
     this._extras().reason ??= new Failure(error);
     this._flags |= DISCONNECTING | WRITE_SHUTDOWN;
     this.socket.destroy();
@@ -341,6 +346,11 @@ export class TCPTransport implements ITLSTransport {
   /**
    * Writes bytes, or a string as UTF-8, without copying. Ignored once the connection is closing
    * (except while `loseConnection` waits for a registered producer, which may still write).
+   *
+   * Like Twisted's transports, small writes are buffered and sent together once the current
+   * callback returns (one system call and one segment for the lines of a reply, rather than a
+   * segment each that Nagle's algorithm holds back until the peer's delayed ACK). A write of
+   * `COALESCE_LIMIT` bytes or more, or one that brings the buffered bytes there, goes out at once.
    */
   write(data: Uint8Array | string): void {
     if (typeof data !== "string" && !(data instanceof Uint8Array)) {
@@ -352,40 +362,32 @@ export class TCPTransport implements ITLSTransport {
       x.tlsPending.push(data);
       return;
     }
-    const socket = this.socket;
-    if (socket.destroyed) return;
-    if (!socket.write(data)) _bufferFull(this);
-    else if (x !== null && x.producer !== null && (this._flags & STREAMING) === 0) {
-      _schedulePull(this, x);
-    }
-  }
-
-  /** Writes several chunks in one system call where possible (cork/uncork). */
-  writeSequence(data: readonly (Uint8Array | string)[]): void {
-    if ((this._flags & (WRITE_SHUTDOWN | DISCONNECTED)) !== 0) return;
-    const x = this._x;
-    if (x !== null && x.tlsPending !== null) {
-      for (const chunk of data) this.write(chunk);
+    if (this.socket.destroyed) return;
+    const pending = this._pending;
+    if (pending === null) {
+      if (data.length >= COALESCE_LIMIT) {
+        _send(this, data);
+        return;
+      }
+      this._pending = data;
+      this._pendingBytes = data.length;
+      _flushLater(this);
       return;
     }
-    const socket = this.socket;
-    if (socket.destroyed) return;
-    let ok = true;
-    socket.cork();
-    try {
-      for (const chunk of data) {
-        if (typeof chunk !== "string" && !(chunk instanceof Uint8Array)) {
-          throw new TypeError(`Data must be bytes or a string, not ${typeof chunk}`);
-        }
-        if (chunk.length > 0) ok = socket.write(chunk) && ok;
-      }
-    } finally {
-      socket.uncork();
-    }
-    if (!ok) _bufferFull(this);
-    else if (x !== null && x.producer !== null && (this._flags & STREAMING) === 0) {
-      _schedulePull(this, x);
-    }
+    if (Array.isArray(pending)) pending.push(data);
+    else this._pending = [pending, data];
+    this._pendingBytes += data.length;
+    if (this._pendingBytes >= COALESCE_LIMIT) this._flush();
+  }
+
+  /** Writes several chunks in one system call where possible. */
+  writeSequence(data: readonly (Uint8Array | string)[]): void {
+    for (const chunk of data) this.write(chunk);
+  }
+
+  /** Sends the buffered small writes now. @internal */
+  _flush(): void {
+    if (this._pending !== null) _flushPending(this);
   }
 
   /**
@@ -428,6 +430,7 @@ export class TCPTransport implements ITLSTransport {
   _shutdownWrite(): void {
     const flags = this._flags;
     if ((flags & WRITE_SHUTDOWN) !== 0) return;
+    this._flush();
     this._flags = flags | WRITE_SHUTDOWN;
     // During a startTLS hand-over the EOF is sent by the TLS socket once it exists.
     const x = this._x;
@@ -546,6 +549,8 @@ export class TCPTransport implements ITLSTransport {
    * Invalid options (a bad key, say) raise at once and leave the connection as it was.
    */
   startTLS(options: TLSContextOptions): void {
+    // What was written before goes out in clear text, ahead of the handshake.
+    this._flush();
     _startTLS(this, options);
   }
 
