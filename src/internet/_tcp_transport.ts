@@ -62,6 +62,9 @@ export interface TCPTransportOptions {
   onLost?: (reason: Failure) => void;
 }
 
+/** The transport whose protocol's `dataReceived` is running, if any. */
+let receiving: TCPTransport | null = null;
+
 /** How long reactor shutdown lets a connection flush its pending writes before aborting it. */
 const SHUTDOWN_GRACE_MS = 5_000;
 
@@ -225,6 +228,8 @@ export class TCPTransport implements ITLSTransport {
     // After loseConnection Twisted reads no more; keep draining the socket so that closing it
     // sends a FIN rather than a reset, but drop what arrives.
     if ((this._flags & (DISCONNECTING | DISCONNECTED)) !== 0) return;
+    const outer = receiving;
+    receiving = this;
     try {
       const result: unknown = this.protocol!.dataReceived(data);
       // An async dataReceived that rejects is handled like one that throws.
@@ -240,6 +245,9 @@ export class TCPTransport implements ITLSTransport {
     } catch (e) {
       this._protocolFailed("dataReceived", e);
     }
+    receiving = outer;
+    // What the protocol wrote in answer leaves now, in one write (see `write`).
+    if (this._pending !== null) _flushPending(this);
   }
 
   /** @internal */
@@ -371,7 +379,8 @@ export class TCPTransport implements ITLSTransport {
       }
       this._pending = data;
       this._pendingBytes = data.length;
-      _flushLater(this);
+      // While our own dataReceived runs, `_onData` flushes when it returns.
+      if (receiving !== this) _flushLater(this);
       return;
     }
     if (Array.isArray(pending)) pending.push(data);
