@@ -24,7 +24,7 @@ import { buildTools, checkAvailability, machineInfo } from "./lib/tools.js";
 const GIB = 2 ** 30;
 const MIB = 2 ** 20;
 
-/** How long each workload runs: `full` (about 15 minutes), `quick` (about 3), `smoke` (tests). */
+/** How long each workload runs: `full` (about 12 minutes), `quick` (about 3), `smoke` (tests). */
 export const PROFILES: Record<"full" | "quick" | "smoke", Settings> = {
   full: {
     reps: 3,
@@ -42,7 +42,7 @@ export const PROFILES: Record<"full" | "quick" | "smoke", Settings> = {
     microRounds: 5,
     ircClients: 1000,
     ircMessages: 5000,
-    ircSeconds: 10,
+    ircSeconds: 5,
     ftpBytes: GIB,
   },
   quick: {
