@@ -1,6 +1,7 @@
 // TCPTransport: the stream transport of TCP, Unix and TLS connections, over a node:net Socket.
 // Its booleans, rarely used state and socket listeners are in _tcp_state.ts, the consumer side
-// (producers) in _tcp_producer.ts, STARTTLS in _tcp_starttls.ts.
+// (producers) in _tcp_producer.ts, the batching of small writes in _tcp_write.ts, STARTTLS in
+// _tcp_starttls.ts.
 
 import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
@@ -70,9 +71,10 @@ const SHUTDOWN_GRACE_MS = 5_000;
 
 /**
  * A connected stream socket as a Twisted transport: TCP, Unix or TLS. Bytes from the socket go
- * to `protocol.dataReceived` as Node delivers them (no copy); `write` goes straight to the
- * socket. The transport is a consumer (register a producer for flow control) and a push
- * producer (pause it to stop reading). `connectionLost` runs exactly once, with
+ * to `protocol.dataReceived` as Node delivers them (no copy); small writes made during one
+ * callback go to the socket together when it returns, larger ones at once (`_tcp_write.ts`).
+ * The transport is a consumer (register a producer for flow control) and a push producer
+ * (pause it to stop reading). `connectionLost` runs exactly once, with
  * `ConnectionDone` after a clean close by either side, `ConnectionAborted` after
  * `abortConnection()`, and `ConnectionLost` (the Node error as `cause`) otherwise.
  *
@@ -102,7 +104,7 @@ export class TCPTransport implements ITLSTransport {
   _prevTracked: TCPTransport | null = null;
   /** @internal */
   _nextTracked: TCPTransport | null = null;
-  /** Small writes waiting for the end of this turn of the event loop (`_flush`). @internal */
+  /** Small writes waiting for the end of the current callback (`_tcp_write.ts`). @internal */
   _pending: Uint8Array | string | (Uint8Array | string)[] | null = null;
   /** Their length (characters for strings). @internal */
   _pendingBytes = 0;
@@ -386,17 +388,12 @@ export class TCPTransport implements ITLSTransport {
     if (Array.isArray(pending)) pending.push(data);
     else this._pending = [pending, data];
     this._pendingBytes += data.length;
-    if (this._pendingBytes >= COALESCE_LIMIT) this._flush();
+    if (this._pendingBytes >= COALESCE_LIMIT) _flushPending(this);
   }
 
   /** Writes several chunks in one system call where possible. */
   writeSequence(data: readonly (Uint8Array | string)[]): void {
     for (const chunk of data) this.write(chunk);
-  }
-
-  /** Sends the buffered small writes now. @internal */
-  _flush(): void {
-    if (this._pending !== null) _flushPending(this);
   }
 
   /**
@@ -439,7 +436,7 @@ export class TCPTransport implements ITLSTransport {
   _shutdownWrite(): void {
     const flags = this._flags;
     if ((flags & WRITE_SHUTDOWN) !== 0) return;
-    this._flush();
+    _flushPending(this);
     this._flags = flags | WRITE_SHUTDOWN;
     // During a startTLS hand-over the EOF is sent by the TLS socket once it exists.
     const x = this._x;
@@ -559,7 +556,7 @@ export class TCPTransport implements ITLSTransport {
    */
   startTLS(options: TLSContextOptions): void {
     // What was written before goes out in clear text, ahead of the handshake.
-    this._flush();
+    _flushPending(this);
     _startTLS(this, options);
   }
 

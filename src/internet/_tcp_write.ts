@@ -26,7 +26,7 @@ function flushDirty(): void {
   dirty = [];
   for (const t of list) {
     try {
-      t._flush();
+      _flushPending(t);
     } catch (e) {
       log.failure("Cannot write to {peer}", Failure.from(e), undefined, {
         peer: String(t.getPeer()),
