@@ -3,13 +3,11 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { freePort, lastLine, ServerProcess } from "./procs.js";
 import {
-  type Column,
   emptyRow,
   finish,
   type Metrics,
   missingRow,
   type Row,
-  type Secondary,
   type WorkloadResult,
 } from "./results.js";
 import type { Availability, Tools } from "./tools.js";
@@ -107,18 +105,19 @@ export function selectPeers<P extends { peer: string }>(ctx: Context, peers: rea
   return peers.filter((p) => ctx.peers === null || ctx.peers.has(p.peer));
 }
 
-/** The definition of a workload run against servers. */
-export interface ServerWorkload {
-  id: string;
-  title: string;
-  description: string;
-  primary: string;
-  /** The server-CPU-per-operation metric that `measure` returns, if any. */
-  cpuKey?: string;
-  higherIsBetter: boolean;
-  /** A second metric with its own ratio column. */
-  secondary?: Secondary;
-  columns: Column[];
+/** The definition of a workload run against servers: what its result describes, and how to run it. */
+export interface ServerWorkload
+  extends Pick<
+    WorkloadResult,
+    | "id"
+    | "title"
+    | "description"
+    | "primary"
+    | "cpuKey"
+    | "higherIsBetter"
+    | "secondary"
+    | "columns"
+  > {
   peers: ServerPeer[];
   /** Why the load generator cannot run here (every row is then missing), or null. */
   loadMissing: string | null;
