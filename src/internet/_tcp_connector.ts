@@ -294,14 +294,19 @@ export class TCPConnector extends StreamConnector {
   }
 
   protected addressesOf(socket: Socket): { host: IAddress; peer: IAddress } {
-    return {
-      host: ipAddress("TCP", socket.localAddress, socket.localPort, socket.localFamily),
-      peer: ipAddress("TCP", socket.remoteAddress, socket.remotePort, socket.remoteFamily),
-    };
+    return _tcpSocketAddresses(socket);
   }
 
   /** The address connected to (a host name is kept as given, in an `IPv4Address`). */
   getDestination(): IPAddress {
     return ipAddress("TCP", this.host, this.port);
   }
+}
+
+/** The local and remote addresses of a connected TCP socket, as Node reports them. @internal */
+export function _tcpSocketAddresses(socket: Socket): { host: IPAddress; peer: IPAddress } {
+  return {
+    host: ipAddress("TCP", socket.localAddress, socket.localPort, socket.localFamily),
+    peer: ipAddress("TCP", socket.remoteAddress, socket.remotePort, socket.remoteFamily),
+  };
 }

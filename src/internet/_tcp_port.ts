@@ -6,6 +6,7 @@ import * as net from "node:net";
 import { getSystemErrorMap, getSystemErrorName } from "node:util";
 import { Logger, LogLevel } from "../logger/index.js";
 import type { NodeReactor } from "./_reactor.js";
+import { _tcpSocketAddresses } from "./_tcp_connector.js";
 import { nameOf, TCPTransport } from "./_tcp_transport.js";
 import { type IPAddress, IPv4Address, IPv6Address, ipAddress } from "./address.js";
 import { Deferred } from "./defer.js";
@@ -360,7 +361,7 @@ export class TCPPort extends StreamPort {
       typeof handle.getpeername !== "function" ||
       handle.getsockname(name) !== 0
     ) {
-      return this.addressesFromSocket(socket);
+      return _tcpSocketAddresses(socket);
     }
     const last = this.lastHost;
     let host: IPAddress;
@@ -380,7 +381,7 @@ export class TCPPort extends StreamPort {
         value: host,
       };
     }
-    if (handle.getpeername(name) !== 0) return this.addressesFromSocket(socket);
+    if (handle.getpeername(name) !== 0) return _tcpSocketAddresses(socket);
     return { host, peer: this.peerAddress(name.address, name.port ?? 0, name.family) };
   }
 
@@ -396,13 +397,6 @@ export class TCPPort extends StreamPort {
     const peer = ipAddress("TCP", address, port, family);
     this.lastPeer = { address, family, value: peer };
     return peer;
-  }
-
-  private addressesFromSocket(socket: Socket): { host: IAddress; peer: IAddress } {
-    return {
-      host: ipAddress("TCP", socket.localAddress, socket.localPort, socket.localFamily),
-      peer: ipAddress("TCP", socket.remoteAddress, socket.remotePort, socket.remoteFamily),
-    };
   }
 
   /** The address listened on, with the real port once listening (when 0 was asked for). */
