@@ -1,5 +1,8 @@
 // Helpers of the loopback stream tests (TCP, Unix, TLS): recording protocols and factories.
 
+import { afterEach } from "node:test";
+import { NodeReactor } from "../../src/internet/_reactor.js";
+import type { TCPTransport } from "../../src/internet/_tcp.js";
 import type { Failure } from "../../src/internet/failure.js";
 import type { IAddress, IConnector, IListeningPort } from "../../src/internet/interfaces.js";
 import { ClientFactory, Factory, Protocol } from "../../src/internet/protocol.js";
@@ -215,4 +218,33 @@ export async function capturingLogs<T>(fn: (events: LogEvent[]) => Promise<T>): 
 /** The port number of an IP address. */
 export function portOf(address: IAddress): number {
   return (address as { port: number }).port;
+}
+
+/** What a loopback test file shares: its reactor, and what to close after each test. */
+export interface LoopbackSuite {
+  reactor: NodeReactor;
+  /** Ports to stop after each test. */
+  ports: IListeningPort[];
+  /** Protocols whose connections are aborted after each test. */
+  protocols: Recorder[];
+}
+
+/**
+ * Makes the reactor of a loopback test file and registers an `afterEach` that aborts the
+ * connections of `protocols` and stops `ports`. Call it once, at the top level of the file.
+ */
+export function loopbackSuite(): LoopbackSuite {
+  const suite: LoopbackSuite = { reactor: new NodeReactor(), ports: [], protocols: [] };
+  afterEach(async () => {
+    for (const p of suite.protocols.splice(0)) {
+      (p.transport as TCPTransport | null)?.abortConnection();
+    }
+    await stopAll(suite.ports);
+  });
+  return suite;
+}
+
+/** The transport of a connected recorder, as a `TCPTransport`. */
+export function tx(p: Recorder): TCPTransport {
+  return p.transport as TCPTransport;
 }

@@ -3,10 +3,10 @@
 
 import assert from "node:assert/strict";
 import { connect as netConnect, type Socket } from "node:net";
-import { afterEach, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { Worker } from "node:worker_threads";
 import { NodeReactor } from "../../src/internet/_reactor.js";
-import type { TCPConnector, TCPPort, TCPTransport } from "../../src/internet/_tcp.js";
+import type { TCPConnector, TCPPort } from "../../src/internet/_tcp.js";
 import {
   CannotListenError,
   ConnectingCancelledError,
@@ -17,30 +17,19 @@ import {
   NotConnectingError,
   TimeoutError,
 } from "../../src/internet/error.js";
-import type { IListeningPort } from "../../src/internet/interfaces.js";
 import {
   capturingLogs,
   Echo,
+  loopbackSuite,
   portOf,
   Recorder,
   RecordingClientFactory,
   RecordingFactory,
-  stopAll,
+  tx,
   within,
 } from "../_helpers/tcp.js";
 
-const reactor = new NodeReactor();
-const ports: IListeningPort[] = [];
-const protocols: Recorder[] = [];
-
-afterEach(async () => {
-  for (const p of protocols.splice(0)) (p.transport as TCPTransport | null)?.abortConnection();
-  await stopAll(ports);
-});
-
-function tx(p: Recorder): TCPTransport {
-  return p.transport as TCPTransport;
-}
+const { reactor, ports, protocols } = loopbackSuite();
 
 function listen<P extends Recorder>(protocolClass: new () => P, host = "127.0.0.1") {
   const factory = new RecordingFactory(protocolClass);

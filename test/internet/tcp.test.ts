@@ -1,40 +1,25 @@
 // Loopback tests of TCP transports, ports and connectors (listenTCP, connectTCP) on real sockets.
 
 import assert from "node:assert/strict";
-import { afterEach, describe, test } from "node:test";
-import { NodeReactor } from "../../src/internet/_reactor.js";
+import { describe, test } from "node:test";
 import type { TCPConnector, TCPPort, TCPTransport } from "../../src/internet/_tcp.js";
 import { IPv4Address, IPv6Address } from "../../src/internet/address.js";
 import { ConnectionAborted, ConnectionDone } from "../../src/internet/error.js";
-import type {
-  IListeningPort,
-  IPullProducer,
-  IPushProducer,
-} from "../../src/internet/interfaces.js";
+import type { IPullProducer, IPushProducer } from "../../src/internet/interfaces.js";
 import {
   Echo,
   HalfCloseRecorder,
+  loopbackSuite,
   portOf,
   Recorder,
   RecordingClientFactory,
   RecordingFactory,
   signal,
-  stopAll,
+  tx,
   within,
 } from "../_helpers/tcp.js";
 
-const reactor = new NodeReactor();
-const ports: IListeningPort[] = [];
-const protocols: Recorder[] = [];
-
-afterEach(async () => {
-  for (const p of protocols.splice(0)) (p.transport as TCPTransport | null)?.abortConnection();
-  await stopAll(ports);
-});
-
-function tx(p: Recorder): TCPTransport {
-  return p.transport as TCPTransport;
-}
+const { reactor, ports, protocols } = loopbackSuite();
 
 /** A server of `S` on `host` and a client of `C` connected to it. */
 async function pair<S extends Recorder, C extends Recorder>(

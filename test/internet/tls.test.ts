@@ -1,42 +1,31 @@
 // Loopback tests of TLS: listenSSL/connectSSL with certificates made at test time, and STARTTLS.
 
 import assert from "node:assert/strict";
-import { afterEach, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import type { PeerCertificate } from "node:tls";
-import { NodeReactor } from "../../src/internet/_reactor.js";
 import type { TCPTransport } from "../../src/internet/_tcp.js";
 import { ConnectionDone, SSLError } from "../../src/internet/error.js";
-import type { IListeningPort, ServerTLSOptions } from "../../src/internet/interfaces.js";
+import type { ServerTLSOptions } from "../../src/internet/interfaces.js";
 import { LogLevel } from "../../src/logger/index.js";
 import { makeTestCertificates, type TestCertificates } from "../_helpers/certs.js";
 import {
   capturingLogs,
+  loopbackSuite,
   portOf,
   Recorder,
   RecordingClientFactory,
   RecordingFactory,
   signal,
-  stopAll,
+  tx,
   within,
 } from "../_helpers/tcp.js";
 
-const reactor = new NodeReactor();
-const ports: IListeningPort[] = [];
-const protocols: Recorder[] = [];
+const { reactor, ports, protocols } = loopbackSuite();
 let certs: TestCertificates;
 
 before(async () => {
   certs = await makeTestCertificates();
 });
-
-afterEach(async () => {
-  for (const p of protocols.splice(0)) (p.transport as TCPTransport | null)?.abortConnection();
-  await stopAll(ports);
-});
-
-function tx(p: Recorder): TCPTransport {
-  return p.transport as TCPTransport;
-}
 
 /** Records the TLS handshake, and whether the connection was made before it. */
 class TLSRecorder extends Recorder {

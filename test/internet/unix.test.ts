@@ -4,38 +4,26 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, afterEach, describe, test } from "node:test";
-import { NodeReactor } from "../../src/internet/_reactor.js";
-import type { TCPTransport } from "../../src/internet/_tcp.js";
+import { after, describe, test } from "node:test";
 import type { UNIXPort } from "../../src/internet/_unix.js";
 import { UNIXAddress } from "../../src/internet/address.js";
 import { CannotListenError, ConnectError, ConnectionDone } from "../../src/internet/error.js";
-import type { IListeningPort } from "../../src/internet/interfaces.js";
 import {
   Echo,
   HalfCloseRecorder,
+  loopbackSuite,
   Recorder,
   RecordingClientFactory,
   RecordingFactory,
-  stopAll,
+  tx,
   within,
 } from "../_helpers/tcp.js";
 
-const reactor = new NodeReactor();
+const { reactor, ports, protocols } = loopbackSuite();
 const dir = mkdtempSync(join(tmpdir(), "twisted-ts-unix-"));
-const ports: IListeningPort[] = [];
-const protocols: Recorder[] = [];
 let n = 0;
 
-afterEach(async () => {
-  for (const p of protocols.splice(0)) (p.transport as TCPTransport | null)?.abortConnection();
-  await stopAll(ports);
-});
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-function tx(p: Recorder): TCPTransport {
-  return p.transport as TCPTransport;
-}
 
 function socketPath(): string {
   return join(dir, `s${n++}.sock`);
