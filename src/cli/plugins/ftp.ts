@@ -10,22 +10,13 @@ import {
   type FTPFactoryOptions,
   FTPRealm,
 } from "../../protocols/ftp/index.js";
-import { checkersFromAuth, listeningService, listenOption } from "./_common.js";
-
-function list(value: unknown): string[] {
-  if (value === undefined) return [];
-  return Array.isArray(value) ? (value as string[]) : [String(value)];
-}
-
-function positiveInt(options: PluginOptions, name: string): number | null {
-  const raw = options[name];
-  if (raw === undefined) return null;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) {
-    throw new UsageError(`Invalid --${name}: ${String(raw)} (expected a positive integer)`);
-  }
-  return n;
-}
+import {
+  checkersFromAuth,
+  listeningService,
+  listenOption,
+  optionList,
+  positiveIntOption,
+} from "./_common.js";
 
 /** Parses `--passive-ports LOW-HIGH`. */
 export function parsePortRange(text: string): [number, number] {
@@ -94,7 +85,7 @@ export function makeFTPFactory(options: PluginOptions, reactor: unknown): FTPFac
   const files =
     typeof keyPath === "string" && typeof certPath === "string"
       ? { key: keyPath, cert: certPath }
-      : sslFilesOf(list(options.listen));
+      : sslFilesOf(optionList(options.listen));
   if (files !== null) {
     factoryOptions.tls = {
       key: readPEM(files.key, "tls-key"),
@@ -110,11 +101,11 @@ export function makeFTPFactory(options: PluginOptions, reactor: unknown): FTPFac
   }
   if (typeof options["passive-address"] === "string")
     factoryOptions.passiveHost = options["passive-address"];
-  const maxConnections = positiveInt(options, "max-connections");
+  const maxConnections = positiveIntOption(options, "max-connections");
   if (maxConnections !== null) factoryOptions.maxConnections = maxConnections;
-  const perIP = positiveInt(options, "max-connections-per-ip");
+  const perIP = positiveIntOption(options, "max-connections-per-ip");
   if (perIP !== null) factoryOptions.maxConnectionsPerPeer = perIP;
-  const idle = positiveInt(options, "idle-timeout");
+  const idle = positiveIntOption(options, "idle-timeout");
   if (idle !== null) factoryOptions.timeOut = idle;
   return new FTPFactory(new Portal(realm, checkers), factoryOptions);
 }

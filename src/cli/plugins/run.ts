@@ -1,10 +1,9 @@
 // `twist run MODULE`: runs a user's module exporting `application` or `makeService()`.
 
-import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import type { IServiceMaker } from "../../application/_plugin.js";
 import { UsageError } from "../../application/_plugin.js";
 import type { IService } from "../../application/_service.js";
+import { importUserModule } from "./_common.js";
 
 function isService(v: unknown): v is IService {
   return (
@@ -34,14 +33,7 @@ export const runPlugin: IServiceMaker = {
   async makeService(options) {
     const [path, ...args] = options._;
     if (path === undefined) throw new UsageError("Missing argument: module");
-    let mod: Record<string, unknown>;
-    try {
-      mod = (await import(pathToFileURL(resolve(path)).href)) as Record<string, unknown>;
-    } catch (e) {
-      throw new Error(`Cannot load ${path}: ${e instanceof Error ? e.message : String(e)}`, {
-        cause: e,
-      });
-    }
+    const mod = await importUserModule(path);
     if (isService(mod.application)) return mod.application;
     if (typeof mod.makeService === "function") {
       const service = await (mod.makeService as (a: string[]) => unknown)(args);

@@ -1,21 +1,13 @@
 // `twist web`: serves a directory (or a Resource from a user's module) over HTTP and HTTPS.
 
 import { statSync } from "node:fs";
-import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
-import { strports } from "../../application/_internet.js";
 import { type IServiceMaker, type PluginOptions, UsageError } from "../../application/_plugin.js";
-import { MultiService } from "../../application/_service.js";
 import type { IReactorTime } from "../../internet/interfaces.js";
 import { Request } from "../../web/_request.js";
 import type { IResource } from "../../web/_resource.js";
 import { Site } from "../../web/_site.js";
 import { File } from "../../web/_static.js";
-
-function list(value: unknown): string[] {
-  if (value === undefined) return [];
-  return Array.isArray(value) ? (value as string[]) : [String(value)];
-}
+import { importUserModule, listeningService, optionList } from "./_common.js";
 
 function isResource(v: unknown): v is IResource {
   return typeof v === "object" && v !== null && typeof (v as IResource).render === "function";
@@ -29,14 +21,7 @@ async function loadResource(spec: string): Promise<IResource> {
   }
   const path = spec.slice(0, colon);
   const name = spec.slice(colon + 1);
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(pathToFileURL(resolve(path)).href)) as Record<string, unknown>;
-  } catch (e) {
-    throw new Error(`Cannot load ${path}: ${e instanceof Error ? e.message : String(e)}`, {
-      cause: e,
-    });
-  }
+  const mod = await importUserModule(path);
   const value = mod[name];
   if (value === undefined) throw new UsageError(`${path} has no export named ${name}`);
   const resource = typeof value === "function" ? new (value as new () => unknown)() : value;
@@ -75,13 +60,13 @@ export async function makeWebSite(options: PluginOptions, reactor: unknown): Pro
     } catch {
       throw new UsageError(`--path ${path} does not exist`);
     }
-    const indexNames = list(options.index);
+    const indexNames = optionList(options.index);
     root = new File(path, {
       ...(indexNames.length > 0 ? { indexNames } : {}),
-      contentTypes: parseMimeTypes(list(options["mime-type"])),
+      contentTypes: parseMimeTypes(optionList(options["mime-type"])),
     });
   }
-  const headers = parseHeaders(list(options["add-header"]));
+  const headers = parseHeaders(optionList(options["add-header"]));
   const accessLog = options["access-log"];
   return new Site(root, {
     reactor: reactor as IReactorTime,
@@ -156,18 +141,6 @@ export const webPlugin: IServiceMaker = {
     "  twist web --class ./app.js:Root --access-log -",
   async makeService(options, context) {
     const site = await makeWebSite(options, context.reactor);
-    const listens = list(options.listen);
-    if (listens.length === 0) throw new UsageError("At least one --listen is needed");
-    const top = new MultiService();
-    for (const description of listens) {
-      try {
-        strports.service(description, site, { reactor: context.reactor }).setServiceParent(top);
-      } catch (e) {
-        throw new UsageError(`Invalid --listen ${description}: ${(e as Error).message}`, {
-          cause: e,
-        });
-      }
-    }
-    return top;
+    return listeningService(options.listen, site, context.reactor);
   },
 };
