@@ -82,6 +82,13 @@ export function isFailureLike(value: unknown): value is FailureLike {
   );
 }
 
+/** True for an object made by `{}` or `Object.create(null)`: a mapping of fields, not an instance. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== "object") return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
 /** Seconds since the epoch, from the real clock. */
 export function wallClock(): number {
   return Date.now() / 1000;

@@ -1,7 +1,7 @@
 // Events as JSON text and back, for JSON-lines log files; serialising never throws.
 
 import { inspect } from "node:util";
-import { isFailureLike, type LogEvent } from "./_event.js";
+import { isFailureLike, isPlainObject, type LogEvent } from "./_event.js";
 import { stringify } from "./_format.js";
 import { LogLevel } from "./_levels.js";
 import { flattenEvent } from "./_text.js";
@@ -20,11 +20,6 @@ function shortText(value: unknown): string {
   } catch {
     return "<unrepresentable>";
   }
-}
-
-function isPlainObject(value: object): boolean {
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
 }
 
 /** A JSON-safe copy of `value`: what JSON cannot hold faithfully becomes a string. */

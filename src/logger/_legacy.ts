@@ -4,6 +4,7 @@ import {
   type FailureLike,
   type ILogObserver,
   isFailureLike,
+  isPlainObject,
   type LogEvent,
   type LogFile,
   observesLevel,
@@ -33,12 +34,6 @@ export interface LegacyEvent extends LogEvent {
 export type LegacyLogObserver = (eventDict: LegacyEvent) => void;
 
 const contextStack: Record<string, unknown>[] = [{ system: "-" }];
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (value === null || typeof value !== "object") return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
 
 /**
  * Python `%`-formatting with a mapping, as legacy `format` fields use: `%(name)s`, `%(name)r`,
