@@ -171,7 +171,8 @@ describe("TimerService", () => {
 describe("ClientService", () => {
   const noJitter = backoffPolicy({ initialDelay: 1, factor: 2, maxDelay: 8, jitter: () => 0 });
 
-  it("connects when started; whenConnected fires with the protocol", () => {
+  /** A started ClientService of Echo protocols to example.test:6667, on a memory reactor. */
+  function startedClient(): { reactor: MemoryReactorClock; svc: ClientService } {
     const reactor = new MemoryReactorClock();
     const svc = new ClientService(
       new TCP4ClientEndpoint(reactor, "example.test", 6667),
@@ -179,6 +180,11 @@ describe("ClientService", () => {
       { clock: reactor, retryPolicy: noJitter },
     );
     svc.startService();
+    return { reactor, svc };
+  }
+
+  it("connects when started; whenConnected fires with the protocol", () => {
+    const { reactor, svc } = startedClient();
     const d = svc.whenConnected();
     assertNoResult(d);
     reactor.completeConnection(0);
@@ -188,13 +194,7 @@ describe("ClientService", () => {
   });
 
   it("retries with back-off after failures and reconnects after a lost connection", () => {
-    const reactor = new MemoryReactorClock();
-    const svc = new ClientService(
-      new TCP4ClientEndpoint(reactor, "example.test", 6667),
-      Factory.forProtocol(Echo),
-      { clock: reactor, retryPolicy: noJitter },
-    );
-    svc.startService();
+    const { reactor, svc } = startedClient();
     reactor.failConnection(0);
     assert.equal(reactor.tcpClients.length, 1);
     reactor.advance(2); // policy(1) = 2 seconds
@@ -219,13 +219,7 @@ describe("ClientService", () => {
   });
 
   it("whenConnected with failAfterFailures fails after that many failed attempts", () => {
-    const reactor = new MemoryReactorClock();
-    const svc = new ClientService(
-      new TCP4ClientEndpoint(reactor, "example.test", 6667),
-      Factory.forProtocol(Echo),
-      { clock: reactor, retryPolicy: noJitter },
-    );
-    svc.startService();
+    const { reactor, svc } = startedClient();
     const d = svc.whenConnected({ failAfterFailures: 2 });
     reactor.failConnection(0);
     assertNoResult(d);
@@ -236,13 +230,7 @@ describe("ClientService", () => {
   });
 
   it("stopService cancels pending waits and stops retrying, leaving no delayed call", () => {
-    const reactor = new MemoryReactorClock();
-    const svc = new ClientService(
-      new TCP4ClientEndpoint(reactor, "example.test", 6667),
-      Factory.forProtocol(Echo),
-      { clock: reactor, retryPolicy: noJitter },
-    );
-    svc.startService();
+    const { reactor, svc } = startedClient();
     const d = svc.whenConnected();
     reactor.failConnection(0);
     successResultOf(svc.stopService());
@@ -251,13 +239,7 @@ describe("ClientService", () => {
   });
 
   it("stopService disconnects the live connection and fires once it is gone", () => {
-    const reactor = new MemoryReactorClock();
-    const svc = new ClientService(
-      new TCP4ClientEndpoint(reactor, "example.test", 6667),
-      Factory.forProtocol(Echo),
-      { clock: reactor, retryPolicy: noJitter },
-    );
-    svc.startService();
+    const { reactor, svc } = startedClient();
     reactor.completeConnection(0);
     const proto = successResultOf(svc.whenConnected()) as IProtocol & {
       transport: { disconnecting: boolean };
