@@ -59,8 +59,8 @@ export abstract class StreamConnector implements IConnector {
 
   /** Starts connecting: returns a socket that will emit `connectEvent` or `'error'`. */
   protected abstract makeSocket(): Socket;
-  /** The socket event that means "connected and ready". */
-  protected abstract readonly connectEvent: "connect" | "secureConnect";
+  /** The socket event that means "connected and ready" (TLS connectors wait for the handshake). */
+  protected readonly connectEvent: "connect" | "secureConnect" = "connect";
   /** The local and remote addresses of the connected socket. */
   protected abstract addressesOf(socket: Socket): { host: IAddress; peer: IAddress };
   /** The address connected to. */
@@ -259,7 +259,6 @@ export abstract class StreamConnector implements IConnector {
 
 /** An outgoing TCP connection, as `reactor.connectTCP` returns (IPv4, IPv6 or a host name). */
 export class TCPConnector extends StreamConnector {
-  protected readonly connectEvent: "connect" | "secureConnect" = "connect";
   protected override readonly hostname: string | undefined;
 
   constructor(

@@ -44,10 +44,14 @@ export abstract class StreamPort implements IListeningPort {
     readonly backlog: number,
   ) {}
 
-  /** Makes the server (plain or TLS). */
-  protected abstract createServer(): Server;
-  /** The server event that hands over a ready socket. */
-  protected abstract readonly connectionEvent: "connection" | "secureConnection";
+  /** The server event that hands over a ready socket (TLS ports wait for the handshake). */
+  protected readonly connectionEvent: "connection" | "secureConnection" = "connection";
+
+  /** Makes the server: a plain `net.Server` that allows half-closed connections (TLS overrides). */
+  protected createServer(): Server {
+    return net.createServer({ allowHalfOpen: true });
+  }
+
   /**
    * Starts listening on `server`. Raises `CannotListenError` when the bind failed at once;
    * returns with `server.listening` false when the outcome comes later.
@@ -287,7 +291,6 @@ type CreateServerHandle = (
  * interfaces (`0.0.0.0`), as in Twisted; use `"::"` for IPv6 (and IPv4-mapped) ones.
  */
 export class TCPPort extends StreamPort {
-  protected readonly connectionEvent: "connection" | "secureConnection" = "connection";
   private realAddress: IPAddress | null = null;
   /** The local address of the last accepted connection, shared with the next one if the same. */
   private lastHost: {
@@ -311,10 +314,6 @@ export class TCPPort extends StreamPort {
     readonly iface: string,
   ) {
     super(reactor, factory, backlog);
-  }
-
-  protected createServer(): Server {
-    return net.createServer({ allowHalfOpen: true });
   }
 
   protected listenOn(server: Server): void {

@@ -18,8 +18,6 @@ import type { IAddress, IClientFactory, IProtocolFactory } from "./interfaces.js
  * Linux abstract-namespace sockets (no file, no mode).
  */
 export class UNIXPort extends StreamPort {
-  protected readonly connectionEvent: "connection" | "secureConnection" = "connection";
-
   constructor(
     reactor: NodeReactor,
     readonly path: string,
@@ -28,10 +26,6 @@ export class UNIXPort extends StreamPort {
     readonly mode: number,
   ) {
     super(reactor, factory, backlog);
-  }
-
-  protected createServer(): Server {
-    return net.createServer({ allowHalfOpen: true });
   }
 
   protected listenOn(server: Server): void {
@@ -82,8 +76,6 @@ export class UNIXPort extends StreamPort {
 
 /** An outgoing Unix socket connection, as `reactor.connectUNIX` returns. */
 export class UNIXConnector extends StreamConnector {
-  protected readonly connectEvent: "connect" | "secureConnect" = "connect";
-
   constructor(
     reactor: NodeReactor,
     readonly path: string,
