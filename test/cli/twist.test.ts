@@ -23,6 +23,30 @@ function exchange(port: number, data?: string, endAfterMs = 0): Promise<string> 
   });
 }
 
+/** Listens with `server` on a free loopback port; returns the port. */
+async function listenLocal(server: Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return (server.address() as { port: number }).port;
+}
+
+/** A loopback HTTP server answering every request with 200 and `body`, and its port. */
+async function httpServer(body: string): Promise<{ server: Server; port: number }> {
+  const server = createServer((s) => {
+    s.on("error", () => {});
+    s.once("data", () =>
+      s.end(
+        `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+      ),
+    );
+  });
+  return { server, port: await listenLocal(server) };
+}
+
+/** Fetches `url` with curl through the SOCKS proxy on `proxyPort` (`flag`: --socks5…). */
+function curlThrough(flag: string, proxyPort: number, url: string, extra: string[] = []) {
+  return run("curl", ["-sS", "--max-time", "10", flag, `127.0.0.1:${proxyPort}`, ...extra, url]);
+}
+
 describe("twist", () => {
   it("--help lists the plugins with one line each and exits 0", async () => {
     const r = await run(TWIST, ["--help"]);
@@ -119,9 +143,8 @@ describe("twist", () => {
   });
 
   it("listening on a busy port logs why and exits with code 1", async () => {
-    const busy: Server = createServer();
-    await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
-    const { port } = busy.address() as { port: number };
+    const busy = createServer();
+    const port = await listenLocal(busy);
     try {
       const r = await run(TWIST, ["wire", "--listen", `tcp:${port}:interface=127.0.0.1`], {
         timeoutMs: 20_000,
@@ -135,8 +158,7 @@ describe("twist", () => {
 
   it("portforward relays to the destination both ways", async () => {
     const backend = createServer((s) => s.pipe(s).on("error", () => {}));
-    await new Promise<void>((resolve) => backend.listen(0, "127.0.0.1", resolve));
-    const { port: backendPort } = backend.address() as { port: number };
+    const backendPort = await listenLocal(backend);
     const port = await freePort();
     const twist = start(TWIST, [
       "portforward",
@@ -156,27 +178,13 @@ describe("twist", () => {
   });
 
   it("socks serves curl over SOCKS5, SOCKS5 with host names, SOCKS4 and SOCKS4a", async () => {
-    const web = createServer((s) => {
-      s.on("error", () => {});
-      s.once("data", () =>
-        s.end("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"),
-      );
-    });
-    await new Promise<void>((resolve) => web.listen(0, "127.0.0.1", resolve));
-    const { port: webPort } = web.address() as { port: number };
+    const { server: web, port: webPort } = await httpServer("hello");
     const port = await freePort();
     const twist = start(TWIST, ["socks", "--listen", `tcp:${port}:interface=127.0.0.1`]);
     try {
       await twist.waitFor(/listening on/);
       for (const flag of ["--socks5", "--socks5-hostname", "--socks4", "--socks4a"]) {
-        const r = await run("curl", [
-          "-sS",
-          "--max-time",
-          "10",
-          flag,
-          `127.0.0.1:${port}`,
-          `http://127.0.0.1:${webPort}/`,
-        ]);
+        const r = await curlThrough(flag, port, `http://127.0.0.1:${webPort}/`);
         assert.equal(r.code, 0, `${flag}: ${r.stderr}`);
         assert.equal(r.stdout, "hello", flag);
       }
@@ -187,14 +195,7 @@ describe("twist", () => {
   });
 
   it("socks with --auth lets curl in with the right password only", async () => {
-    const web = createServer((s) => {
-      s.on("error", () => {});
-      s.once("data", () =>
-        s.end("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"),
-      );
-    });
-    await new Promise<void>((resolve) => web.listen(0, "127.0.0.1", resolve));
-    const { port: webPort } = web.address() as { port: number };
+    const { server: web, port: webPort } = await httpServer("ok");
     const port = await freePort();
     const twist = start(TWIST, [
       "socks",
@@ -206,28 +207,10 @@ describe("twist", () => {
     try {
       await twist.waitFor(/listening on/);
       const url = `http://127.0.0.1:${webPort}/`;
-      const good = await run("curl", [
-        "-sS",
-        "--max-time",
-        "10",
-        "--socks5",
-        `127.0.0.1:${port}`,
-        "--proxy-user",
-        "alice:secret",
-        url,
-      ]);
+      const good = await curlThrough("--socks5", port, url, ["--proxy-user", "alice:secret"]);
       assert.equal(good.code, 0, good.stderr);
       assert.equal(good.stdout, "ok");
-      const bad = await run("curl", [
-        "-sS",
-        "--max-time",
-        "10",
-        "--socks5",
-        `127.0.0.1:${port}`,
-        "--proxy-user",
-        "alice:wrong",
-        url,
-      ]);
+      const bad = await curlThrough("--socks5", port, url, ["--proxy-user", "alice:wrong"]);
       assert.notEqual(bad.code, 0);
     } finally {
       await twist.stop();
@@ -300,8 +283,7 @@ describe("twist", () => {
 
   it("--workers 2 on a busy port gives up with exit code 1", async () => {
     const busy = createServer();
-    await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
-    const { port } = busy.address() as { port: number };
+    const port = await listenLocal(busy);
     try {
       const r = await run(
         TWIST,
