@@ -24,6 +24,7 @@ import {
   type FTPFactoryOptions,
   FTPRealm,
 } from "../../src/protocols/ftp/index.js";
+import { ROOT, type Started, start } from "../_helpers/proc.js";
 import { within } from "../_helpers/tcp.js";
 
 /** A temporary directory, removed by `remove()`. */
@@ -57,6 +58,35 @@ export function listenFTP(
       ? reactor.listenTCP(0, factory, 50, iface)
       : reactor.listenSSL(0, factory, { key: ssl.key, cert: ssl.cert }, 50, iface);
   return { factory, port, number: (port.getHost() as unknown as { port: number }).port };
+}
+
+/**
+ * Runs `twist ftp` as a command on 127.0.0.1:`port` over `root`, with user alice/secret and the
+ * `extra` options; resolves once it listens (stopping it if it never does).
+ */
+export async function startTwistFTP(
+  port: number,
+  root: string,
+  extra: readonly string[] = [],
+): Promise<Started> {
+  const twist = start(process.execPath, [
+    `${ROOT}bin/twist.js`,
+    "ftp",
+    "--listen",
+    `tcp:${port}:interface=127.0.0.1`,
+    "--root",
+    root,
+    "--auth",
+    "memory:alice:secret",
+    ...extra,
+  ]);
+  try {
+    await twist.waitFor(/ftp listening on/, 15000);
+  } catch (e) {
+    await twist.stop("SIGTERM");
+    throw e;
+  }
+  return twist;
 }
 
 /** Connects an FTPClient to 127.0.0.1:`port`, over TLS from the start when `implicit`. */

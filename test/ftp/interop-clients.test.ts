@@ -6,8 +6,8 @@ import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { makeTestCertificates, type TestCertificates } from "../_helpers/certs.js";
-import { freePort, PYTHON, ROOT, requirePeer, run, type Started, start } from "../_helpers/proc.js";
-import { payload, tempDir } from "./_loopback.js";
+import { freePort, PYTHON, requirePeer, run, type Started } from "../_helpers/proc.js";
+import { payload, startTwistFTP, tempDir } from "./_loopback.js";
 
 const CURL = "/usr/bin/curl";
 const LFTP = "/usr/bin/lftp";
@@ -30,24 +30,12 @@ before(async () => {
   local = join(dir.path, "local.bin");
   await writeFile(local, DATA);
   port = await freePort();
-  const { builtinPlugins } = await import("../../src/cli/_registry.js");
-  const registered = builtinPlugins().some((p) => p.name === "ftp");
-  twist = start(process.execPath, [
-    `${ROOT}bin/twist.js`,
-    ...(registered ? [] : ["--plugin", `${ROOT}src/cli/plugins/ftp.ts`]),
-    "ftp",
-    "--listen",
-    `tcp:${port}:interface=127.0.0.1`,
-    "--root",
-    root,
-    "--auth",
-    "memory:alice:secret",
+  twist = await startTwistFTP(port, root, [
     "--tls-key",
     certs.serverKeyPath,
     "--tls-cert",
     certs.serverCertPath,
   ]);
-  await twist.waitFor(/ftp listening on/, 15000);
 });
 
 after(async () => {

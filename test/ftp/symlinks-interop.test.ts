@@ -5,8 +5,8 @@ import assert from "node:assert/strict";
 import { mkdir, readFile, stat, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { freePort, PYTHON, ROOT, requirePeer, run, type Started, start } from "../_helpers/proc.js";
-import { tempDir } from "./_loopback.js";
+import { freePort, PYTHON, requirePeer, run, type Started } from "../_helpers/proc.js";
+import { startTwistFTP, tempDir } from "./_loopback.js";
 
 const CURL = "/usr/bin/curl";
 let dir: { path: string; remove(): Promise<void> };
@@ -31,20 +31,7 @@ before(async () => {
   await symlink("in/ok.txt", join(root, "rel-in"));
   await symlink(join(root, "in"), join(root, "dir-in"));
   port = await freePort();
-  const { builtinPlugins } = await import("../../src/cli/_registry.js");
-  const registered = builtinPlugins().some((p) => p.name === "ftp");
-  twist = start(process.execPath, [
-    `${ROOT}bin/twist.js`,
-    ...(registered ? [] : ["--plugin", `${ROOT}src/cli/plugins/ftp.ts`]),
-    "ftp",
-    "--listen",
-    `tcp:${port}:interface=127.0.0.1`,
-    "--root",
-    root,
-    "--auth",
-    "memory:alice:secret",
-  ]);
-  await twist.waitFor(/ftp listening on/, 15000);
+  twist = await startTwistFTP(port, root);
 });
 
 after(async () => {
