@@ -11,15 +11,7 @@ import {
   socks4Reply,
   socks5Reply,
 } from "../../src/protocols/socks.js";
-
-const bytes = (...parts: (number[] | string | Buffer)[]) =>
-  Buffer.concat(
-    parts.map((p) => (typeof p === "string" ? Buffer.from(p, "latin1") : Buffer.from(p))),
-  );
-const port = (n: number) => [n >> 8, n & 0xff];
-const v5Connect = (atyp: number, addr: number[] | Buffer, p: number) =>
-  bytes([5, 1, 0, atyp], Buffer.from(addr), port(p));
-const v5Domain = (name: string, p: number) => bytes([5, 1, 0, 3, name.length], name, port(p));
+import { bytes, port, v5Connect, v5Domain } from "./_socks.js";
 
 describe("SOCKS wire parsers", () => {
   it("parse a SOCKS4 request, a SOCKS4a one, and need more until the NULs", () => {

@@ -34,17 +34,9 @@ import {
   StringTransport,
   StringTransportWithDisconnection,
 } from "../../src/testing/index.js";
-
-const bytes = (...parts: (number[] | string | Buffer)[]) =>
-  Buffer.concat(
-    parts.map((p) => (typeof p === "string" ? Buffer.from(p, "latin1") : Buffer.from(p))),
-  );
-const port = (n: number) => [n >> 8, n & 0xff];
+import { bytes, port, v5Connect, v5Domain } from "./_socks.js";
 
 const V5_NOAUTH = bytes([5, 1, 0]);
-const v5Connect = (atyp: number, addr: number[] | Buffer, p: number) =>
-  bytes([5, 1, 0, atyp], Buffer.from(addr), port(p));
-const v5Domain = (name: string, p: number) => bytes([5, 1, 0, 3, name.length], name, port(p));
 const v5Auth = (user: string, pw: string) =>
   bytes([1, Buffer.byteLength(user)], Buffer.from(user), [Buffer.byteLength(pw)], Buffer.from(pw));
 
