@@ -10,7 +10,13 @@ import { formatMessage } from "../../words/_irc_message.js";
 import { IRCServer, type IRCServerOptions } from "../../words/_server.js";
 import { IRCServerFactory } from "../../words/_server_protocol.js";
 import { ircRealm } from "../../words/_server_register.js";
-import { checkersFromAuth, listeningService, listenOption } from "./_common.js";
+import {
+  checkersFromAuth,
+  listeningService,
+  listenOption,
+  optionList,
+  positiveIntOption,
+} from "./_common.js";
 
 /** What a client over `--max-clients` is told before the connection closes. */
 class TooManyConnections extends Protocol {
@@ -23,20 +29,6 @@ class TooManyConnections extends Protocol {
     this.transport!.write(error);
     this.transport!.loseConnection();
   }
-}
-
-function list(value: unknown): string[] {
-  if (value === undefined) return [];
-  return Array.isArray(value) ? (value as string[]) : [String(value)];
-}
-
-function positiveInt(options: PluginOptions, name: string): number | null {
-  const raw = options[name];
-  if (raw === undefined) return null;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0)
-    throw new UsageError(`Invalid --${name}: ${String(raw)} (expected a positive integer)`);
-  return n;
 }
 
 function opersFrom(values: string[]): Map<string, string> {
@@ -71,14 +63,14 @@ export function makeWordsFactory(
   }
   const checkers = checkersFromAuth(options.auth);
   if (checkers.length > 0) serverOptions.portal = new Portal(ircRealm(), checkers);
-  serverOptions.opers = opersFrom(list(options.oper));
-  const pingInterval = positiveInt(options, "ping-interval");
+  serverOptions.opers = opersFrom(optionList(options.oper));
+  const pingInterval = positiveIntOption(options, "ping-interval");
   if (pingInterval !== null) serverOptions.pingInterval = pingInterval;
   const server = new IRCServer(serverOptions);
   let factory: IProtocolFactory = new IRCServerFactory(server);
-  const perIP = positiveInt(options, "max-per-ip");
+  const perIP = positiveIntOption(options, "max-per-ip");
   if (perIP !== null) factory = new LimitConnectionsByPeer(factory, perIP);
-  const maxClients = positiveInt(options, "max-clients");
+  const maxClients = positiveIntOption(options, "max-clients");
   if (maxClients !== null)
     factory = new LimitTotalConnectionsFactory(factory, maxClients, TooManyConnections);
   return { server, factory };
