@@ -5,10 +5,11 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ConnectionLost } from "../../src/internet/error.js";
 import { Failure } from "../../src/internet/failure.js";
-import { Clock, StringTransport, successResultOf } from "../../src/testing/index.js";
+import { successResultOf } from "../../src/testing/index.js";
 import { IRCClient } from "../../src/words/_client.js";
 import type { MessageContext } from "../../src/words/_client_base.js";
 import { splitText } from "../../src/words/_client_commands.js";
+import { connectClient } from "./_client.js";
 
 /** Records every callback as [name, ...args]. */
 class Recorder extends IRCClient {
@@ -91,25 +92,7 @@ class Recorder extends IRCClient {
 }
 
 function setup(configure: (c: Recorder) => void = (c) => (c.capabilities = [])) {
-  const client = new Recorder();
-  const clock = new Clock();
-  client.clock = clock;
-  client.nickname = "me";
-  configure(client);
-  const t = new StringTransport();
-  client.makeConnection(t);
-  const sent = (): string[] => {
-    const lines = t
-      .value()
-      .toString()
-      .split("\r\n")
-      .filter((l) => l !== "");
-    t.clear();
-    return lines;
-  };
-  const feed = (...lines: string[]) =>
-    client.dataReceived(Buffer.from(lines.map((l) => `${l}\r\n`).join("")));
-  return { client, clock, t, sent, feed };
+  return connectClient(new Recorder(), configure);
 }
 
 function registered(configure?: (c: Recorder) => void) {

@@ -16,6 +16,7 @@ import {
 import { IRCClient } from "../../src/words/_client.js";
 import type { IRCBatch } from "../../src/words/_irc_batch.js";
 import { LocalProtocolError } from "../../src/words/_irc_message.js";
+import { connectClient } from "./_client.js";
 
 /** Records callbacks, and which batch each message came in. */
 class BatchRecorder extends IRCClient {
@@ -44,31 +45,17 @@ class BatchRecorder extends IRCClient {
 const ALL = "batch labeled-response message-tags";
 
 function connect(caps: string | null = ALL) {
-  const client = new BatchRecorder();
-  const clock = new Clock();
-  client.clock = clock;
-  client.nickname = "me";
-  client.heartbeatInterval = null;
-  const t = new StringTransport();
-  client.makeConnection(t);
-  const sent = (): string[] => {
-    const lines = t
-      .value()
-      .toString()
-      .split("\r\n")
-      .filter((l) => l !== "");
-    t.clear();
-    return lines;
-  };
-  const feed = (...lines: string[]) =>
-    client.dataReceived(Buffer.from(lines.map((l) => `${l}\r\n`).join("")));
+  const connected = connectClient(new BatchRecorder(), (c) => {
+    c.heartbeatInterval = null;
+  });
+  const { feed, sent } = connected;
   if (caps !== null) {
     feed(`:s CAP * LS :${caps}`);
     feed(`:s CAP * ACK :${caps}`);
   }
   feed(":s 001 me :Welcome");
   sent();
-  return { client, clock, t, sent, feed };
+  return connected;
 }
 
 describe("IRCClient batches", () => {

@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { globalLogPublisher, type LogEvent } from "../../src/logger/index.js";
-import { Clock, StringTransport } from "../../src/testing/index.js";
 import { IRCClient } from "../../src/words/_client.js";
 import type { IRCMessage } from "../../src/words/_irc_message.js";
+import { connectClient } from "./_client.js";
 
 class Broken extends Error {}
 
@@ -86,27 +86,11 @@ function loggedCallbacks(): string[] {
 }
 
 function setup(failing: string[], configure: (c: Failing) => void = () => {}) {
-  const client = new Failing();
-  const clock = new Clock();
-  client.clock = clock;
-  client.nickname = "me";
-  client.capabilities = [];
-  client.failing = new Set(failing);
-  configure(client);
-  const t = new StringTransport();
-  client.makeConnection(t);
-  const sent = (): string[] => {
-    const lines = t
-      .value()
-      .toString()
-      .split("\r\n")
-      .filter((l) => l !== "");
-    t.clear();
-    return lines;
-  };
-  const feed = (...lines: string[]) =>
-    client.dataReceived(Buffer.from(lines.map((l) => `${l}\r\n`).join("")));
-  return { client, clock, t, sent, feed };
+  return connectClient(new Failing(), (c) => {
+    c.capabilities = [];
+    c.failing = new Set(failing);
+    configure(c);
+  });
 }
 
 describe("IRCClient: callbacks that throw from timers", () => {
