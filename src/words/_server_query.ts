@@ -16,6 +16,14 @@ export function motd(server: IRCServer, user: IRCUser): void {
   server.numeric(user, "376", "End of /MOTD command.");
 }
 
+/** Sends the ISUPPORT replies (005), 13 tokens a line. */
+export function isupport(server: IRCServer, user: IRCUser): void {
+  const tokens = server.isupportTokens();
+  for (let i = 0; i < tokens.length; i += 13) {
+    server.numeric(user, "005", ...tokens.slice(i, i + 13), "are supported by this server");
+  }
+}
+
 /** Sends the LUSERS replies (251–255, 265, 266). */
 export function lusers(server: IRCServer, user: IRCUser): void {
   let visible = 0;
@@ -302,10 +310,7 @@ export function ison(server: IRCServer, user: IRCUser, m: IRCMessage): void {
 /** VERSION: the version, then the ISUPPORT lines. */
 export function version(server: IRCServer, user: IRCUser, m: IRCMessage): void {
   server.numeric(user, "351", server.version, server.hostname, "twisted-ts words IRC server");
-  const tokens = server.isupportTokens();
-  for (let i = 0; i < tokens.length; i += 13) {
-    server.numeric(user, "005", ...tokens.slice(i, i + 13), "are supported by this server");
-  }
+  isupport(server, user);
 }
 
 /** TIME: the server's time. */

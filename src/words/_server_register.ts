@@ -11,7 +11,7 @@ import {
 import type { Failure } from "../internet/failure.js";
 import type { IRCMessage } from "./_irc_message.js";
 import type { IRCServer } from "./_server.js";
-import { lusers, motd } from "./_server_query.js";
+import { isupport, lusers, motd } from "./_server_query.js";
 import { cleanUsername, type IRCUser, validNick } from "./_server_state.js";
 
 /** The avatar interface IRC servers ask a cred realm for. */
@@ -115,10 +115,7 @@ export function welcome(server: IRCServer, user: IRCUser): void {
   server.numeric(user, "002", `Your host is ${server.hostname}, running version ${server.version}`);
   server.numeric(user, "003", `This server was created ${created}`);
   server.numeric(user, "004", server.hostname, server.version, "iow", "biklmnostv", "bklov");
-  const tokens = server.isupportTokens();
-  for (let i = 0; i < tokens.length; i += 13) {
-    server.numeric(user, "005", ...tokens.slice(i, i + 13), "are supported by this server");
-  }
+  isupport(server, user);
   lusers(server, user);
   motd(server, user);
 }
