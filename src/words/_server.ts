@@ -431,13 +431,7 @@ export class IRCServer {
     if (user.nick !== null && this.users.get(user.nick) === user) this.users.delete(user.nick);
     this.connections.delete(user);
     user.gone = true;
-    if (user.registered) {
-      try {
-        this.hooks.userQuit?.(user, reason);
-      } catch (e) {
-        log.error("Hook userQuit failed: {error}", { error: e });
-      }
-    }
+    if (user.registered) this.callHook("userQuit", user, reason);
     user.logout?.();
     user.logout = null;
     user.connection.close(reason);
@@ -473,7 +467,7 @@ export class IRCServer {
     channel.limit = options.limit ?? null;
     channel.persistent = options.persistent ?? false;
     this.channels.set(name, channel);
-    this.runHook(() => this.hooks.channelCreated?.(channel));
+    this.callHook("channelCreated", channel);
     return channel;
   }
 
@@ -483,16 +477,21 @@ export class IRCServer {
     user.channels.delete(channel);
     if (channel.members.size === 0 && !channel.persistent) {
       this.channels.delete(channel.name);
-      this.runHook(() => this.hooks.channelDestroyed?.(channel));
+      this.callHook("channelDestroyed", channel);
     }
   }
 
-  /** Runs a hook, logging (not raising) its error. */
-  runHook<T>(fn: () => T): T | undefined {
+  /** Calls the hook `name` if it is set, logging (not raising) its error; gives its result. */
+  callHook<K extends keyof IRCServerHooks>(
+    name: K,
+    ...args: Parameters<NonNullable<IRCServerHooks[K]>>
+  ): ReturnType<NonNullable<IRCServerHooks[K]>> | undefined {
+    const hook = this.hooks[name] as ((...a: typeof args) => unknown) | undefined;
+    if (hook === undefined) return undefined;
     try {
-      return fn();
+      return hook.apply(this.hooks, args) as ReturnType<NonNullable<IRCServerHooks[K]>>;
     } catch (e) {
-      log.error("An IRC server hook failed: {error}", { error: e });
+      log.error("IRC server hook {hook} failed: {error}", { hook: name, error: e });
       return undefined;
     }
   }
@@ -505,7 +504,7 @@ export class IRCServer {
    */
   dispatch(user: IRCUser, message: IRCMessage): void {
     if (user.gone) return;
-    if (this.runHook(() => this.hooks.commandReceived?.(user, message)) === true) return;
+    if (this.callHook("commandReceived", user, message) === true) return;
     const spec = COMMANDS[message.command];
     if (spec === undefined) {
       if (user.registered) this.numeric(user, "421", message.command, "Unknown command");

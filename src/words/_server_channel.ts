@@ -175,7 +175,7 @@ export function topic(server: IRCServer, user: IRCUser, m: IRCMessage): void {
   channel.topicSetBy = user.prefix;
   channel.topicTime = server.now();
   server.deliver(channel.members.keys(), user.prefix, "TOPIC", [channel.name, text]);
-  server.runHook(() => server.hooks.channelChanged?.(channel, "topic"));
+  server.callHook("channelChanged", channel, "topic");
 }
 
 /** NAMES: the members of channels. */
@@ -430,5 +430,5 @@ function changeChannelModes(
     if (p !== null) params.push(p);
   }
   server.deliver(channel.members.keys(), user.prefix, "MODE", [channel.name, text, ...params]);
-  server.runHook(() => server.hooks.channelChanged?.(channel, "modes"));
+  server.callHook("channelChanged", channel, "modes");
 }

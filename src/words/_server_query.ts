@@ -111,11 +111,7 @@ function message(server: IRCServer, user: IRCUser, m: IRCMessage, command: strin
         if (!notice) server.numeric(user, "404", channel.name, "Cannot send to channel");
         continue;
       }
-      if (
-        server.runHook(() =>
-          server.hooks.messageSent?.(user, channel.name, text ?? "", command),
-        ) === false
-      ) {
+      if (server.callHook("messageSent", user, channel.name, text ?? "", command) === false) {
         continue;
       }
       const recipients: IRCUser[] = [];
@@ -134,10 +130,7 @@ function message(server: IRCServer, user: IRCUser, m: IRCMessage, command: strin
       if (!notice) server.numeric(user, "401", target, "No such nick/channel");
       continue;
     }
-    if (
-      server.runHook(() => server.hooks.messageSent?.(user, to.nick!, text ?? "", command)) ===
-      false
-    ) {
+    if (server.callHook("messageSent", user, to.nick!, text ?? "", command) === false) {
       continue;
     }
     const recipients = [to];

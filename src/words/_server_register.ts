@@ -101,7 +101,7 @@ export function tryRegister(server: IRCServer, user: IRCUser): void {
   }
   user.registered = true;
   welcome(server, user);
-  server.runHook(() => server.hooks.userRegistered?.(user));
+  server.callHook("userRegistered", user);
 }
 
 /** The welcome burst: 001–005, then LUSERS and MOTD. */
@@ -158,7 +158,7 @@ export function nick(server: IRCServer, user: IRCUser, m: IRCMessage): void {
   server.rememberNick(user);
   user.nick = wanted;
   server.deliver([user, ...server.neighbours(user)], prefix, "NICK", [wanted]);
-  server.runHook(() => server.hooks.nickChanged?.(user, old ?? ""));
+  server.callHook("nickChanged", user, old ?? "");
 }
 
 /** USER: user name and real name. */

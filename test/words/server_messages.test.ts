@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Failure } from "../../src/internet/failure.js";
-import { successResultOf } from "../../src/testing/index.js";
+import { LogCapture, successResultOf } from "../../src/testing/index.js";
 import { IRCClient } from "../../src/words/_client.js";
 import type { IRCMessage } from "../../src/words/_irc_message.js";
 import { Net, type RawClient } from "./_net.js";
@@ -253,6 +253,33 @@ describe("IRC server hooks and bots", () => {
       "destroyed #bots",
       "quit echobot Quit: Bot leaving",
     ]);
+  });
+
+  it("logs a hook that throws, naming it, and goes on as if the hook were not set", () => {
+    const net = new Net({
+      hooks: {
+        messageSent: () => {
+          throw new Error("veto broke");
+        },
+        userQuit: () => {
+          throw new Error("quit broke");
+        },
+      },
+    });
+    const a = net.user("alice");
+    const b = net.user("bob");
+    const logs = new LogCapture({ exclusive: true });
+    try {
+      run(net, a, "PRIVMSG bob :still delivered", "QUIT");
+    } finally {
+      logs.stop();
+    }
+    assert.deepEqual(b.take(), [":alice!~alice@192.168.1.1 PRIVMSG bob :still delivered"]);
+    assert.ok(a.lost !== null);
+    const failed = logs.messages().filter((m) => m.startsWith("IRC server hook"));
+    assert.equal(failed.length, 2);
+    assert.match(failed[0]!, /^IRC server hook messageSent failed: .*veto broke/);
+    assert.match(failed[1]!, /^IRC server hook userQuit failed: .*quit broke/);
   });
 
   it("keeps a persistent channel made by createChannel when it empties", () => {
