@@ -7,7 +7,7 @@ import { Logger } from "../logger/index.js";
 import { IRCMap, ircLower } from "./_casemap.js";
 import { formatMessage, type IRCMessage, parseMessage } from "./_irc_message.js";
 import { COMMANDS } from "./_server_commands.js";
-import { IRCChannel, IRCUser, type IRCUserConnection } from "./_server_state.js";
+import { CHANNEL_TYPES, IRCChannel, IRCUser, type IRCUserConnection } from "./_server_state.js";
 
 const log = new Logger("twisted-ts.words.server");
 
@@ -292,10 +292,10 @@ export class IRCServer {
     return [
       `AWAYLEN=${l.away}`,
       `CASEMAPPING=${this.caseMapping}`,
-      `CHANLIMIT=#&:${l.channels}`,
+      `CHANLIMIT=${CHANNEL_TYPES}:${l.channels}`,
       "CHANMODES=b,k,l,imnst",
       `CHANNELLEN=${l.channel}`,
-      "CHANTYPES=#&",
+      `CHANTYPES=${CHANNEL_TYPES}`,
       "ELIST=",
       `KICKLEN=${l.kick}`,
       `MAXLIST=b:${l.bans}`,

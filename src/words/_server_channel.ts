@@ -4,6 +4,7 @@ import { type IRCMessage, truncateUtf8 } from "./_irc_message.js";
 import type { IRCServer } from "./_server.js";
 import { userMode } from "./_server_query.js";
 import {
+  CHANNEL_TYPES,
   type IRCChannel,
   type IRCUser,
   isBanned,
@@ -61,7 +62,7 @@ function sendTopic(server: IRCServer, user: IRCUser, channel: IRCChannel, orNone
 function joinOne(server: IRCServer, user: IRCUser, name: string, key: string | undefined): void {
   let channel = server.channels.get(name);
   if (channel?.members.has(user)) return;
-  if (channel === undefined && !validChannel(name, "#&", server.limits.channel)) {
+  if (channel === undefined && !validChannel(name, CHANNEL_TYPES, server.limits.channel)) {
     server.numeric(user, "403", name, "No such channel");
     return;
   }
@@ -291,7 +292,7 @@ function sendBans(server: IRCServer, user: IRCUser, channel: IRCChannel): void {
 /** MODE: a channel's modes, or (for a nick) user modes. */
 export function mode(server: IRCServer, user: IRCUser, m: IRCMessage): void {
   const target = m.params[0]!;
-  if (!"#&".includes(target[0] ?? "")) {
+  if (!CHANNEL_TYPES.includes(target[0] ?? "")) {
     userMode(server, user, m);
     return;
   }

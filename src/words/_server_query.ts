@@ -2,7 +2,13 @@
 
 import { type IRCMessage, truncateUtf8 } from "./_irc_message.js";
 import type { IRCServer } from "./_server.js";
-import { type IRCChannel, type IRCUser, isBanned, matchMask } from "./_server_state.js";
+import {
+  CHANNEL_TYPES,
+  type IRCChannel,
+  type IRCUser,
+  isBanned,
+  matchMask,
+} from "./_server_state.js";
 
 /** Sends the MOTD (375, 372…, 376) or 422. */
 export function motd(server: IRCServer, user: IRCUser): void {
@@ -101,7 +107,7 @@ function message(server: IRCServer, user: IRCUser, m: IRCMessage, command: strin
     const status = target[0] === "@" || target[0] === "+" ? target[0] : "";
     const name = target.slice(status.length);
     const params = tagOnly ? [target] : [target, body];
-    if ("#&".includes(name[0] ?? "")) {
+    if (CHANNEL_TYPES.includes(name[0] ?? "")) {
       const channel = server.channels.get(name);
       if (channel === undefined) {
         if (!notice) server.numeric(user, "401", name, "No such nick/channel");
@@ -188,7 +194,7 @@ function whoReply(server: IRCServer, asker: IRCUser, u: IRCUser, channel: IRCCha
 export function who(server: IRCServer, user: IRCUser, m: IRCMessage): void {
   const mask = m.params[0] ?? "*";
   const opersOnly = (m.params[1] ?? "").includes("o");
-  const channel = "#&".includes(mask[0] ?? "") ? server.channels.get(mask) : undefined;
+  const channel = CHANNEL_TYPES.includes(mask[0] ?? "") ? server.channels.get(mask) : undefined;
   if (channel !== undefined) {
     const member = channel.members.has(user);
     if (member || !channel.secret) {
@@ -198,7 +204,7 @@ export function who(server: IRCServer, user: IRCUser, m: IRCMessage): void {
         whoReply(server, user, u, channel);
       }
     }
-  } else if (!"#&".includes(mask[0] ?? "")) {
+  } else if (!CHANNEL_TYPES.includes(mask[0] ?? "")) {
     const map = server.caseMapping;
     for (const u of server.users.values()) {
       if (!u.registered || (opersOnly && !u.isOper)) continue;

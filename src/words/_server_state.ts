@@ -152,6 +152,9 @@ export class IRCChannel {
   }
 }
 
+/** The characters that start a channel name on the server (what ISUPPORT `CHANTYPES` says). */
+export const CHANNEL_TYPES = "#&";
+
 const NICK = /^[A-Za-z[\]\\`_^{|}][A-Za-z0-9[\]\\`_^{|}-]*$/;
 
 /** True when `nick` is a valid nick of at most `maxLength` characters. */
