@@ -74,6 +74,8 @@ export class IRCClientBase extends Protocol {
   hostname: string | null = null;
   /** The message being handled, while a handler runs. */
   currentMessage: IRCMessage | null = null;
+  /** The IRCv3 capabilities in effect (negotiated by `IRCClient`'s CAP layer). */
+  readonly enabledCapabilities = new Set<string>();
   /** Options of the parser of incoming lines (servers may exceed 512 bytes: be tolerant). */
   protected readonly parser = new IRCMessageParser({ maxBodyBytes: 8192 });
   private queue: Buffer[] = [];
@@ -171,8 +173,7 @@ export class IRCClientBase extends Protocol {
     const echo =
       (message.command === "PRIVMSG" || message.command === "NOTICE") &&
       this.isMe(sender) &&
-      (this as { enabledCapabilities?: Set<string> }).enabledCapabilities?.has("echo-message") ===
-        true;
+      this.enabledCapabilities.has("echo-message");
     return { message, tags, time, account: tags.get("account") ?? null, echo };
   }
 

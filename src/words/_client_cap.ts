@@ -32,8 +32,6 @@ export class IRCClientCapabilities extends IRCClientCommands {
   capabilities: string[] = [...DEFAULT_CAPABILITIES];
   /** What the server offers: name → value (`null` without value). */
   readonly serverCapabilities = new Map<string, string | null>();
-  /** The capabilities in effect. */
-  readonly enabledCapabilities = new Set<string>();
   /** Where negotiation stands. */
   capabilityState: CapabilityState = "none";
   /** The account to authenticate as with SASL PLAIN; `null`: no SASL. */
