@@ -192,7 +192,8 @@ export class IRCClientBase extends Protocol {
    * ```
    */
   sendLine(line: string | Uint8Array): void {
-    const bytes = typeof line === "string" ? Buffer.from(line, "utf8") : Buffer.from(line);
+    // Buffer.concat copies: the caller's bytes need no copy of their own first.
+    const bytes = typeof line === "string" ? Buffer.from(line, "utf8") : line;
     this.queueBytes(Buffer.concat([bytes, CRLF]));
   }
 
