@@ -10,48 +10,24 @@ import { Headers } from "../_headers.js";
 import type { IAgent } from "./_agent.js";
 import { PotentialDataLoss, ResponseDone, ResponseFailed } from "./_errors.js";
 import { type BodyLength, type IBodyProducer, UNKNOWN_LENGTH } from "./_producer.js";
-import type { HTTPVersionTuple, IClientRequest, IResponse } from "./_response.js";
+import {
+  type _BodySource,
+  type HTTPVersionTuple,
+  type IClientRequest,
+  type IResponse,
+  ResponseBodyTransport,
+} from "./_response.js";
 
 /** Makes a decompressor for a body's first bytes. */
 type DecompressorFactory = (first: Buffer) => Transform;
 
-/** The transport the user's body protocol gets: pausing it pauses the decoded output. */
-class DecodedBodyTransport implements ITransport, IPushProducer {
-  constructor(private readonly decoding: DecodingProtocol) {}
-  pauseProducing(): void {
-    this.decoding.pauseOutput();
-  }
-  resumeProducing(): void {
-    this.decoding.resumeOutput();
-  }
-  stopProducing(): void {
-    this.decoding.stop();
-  }
-  loseConnection(): void {
-    this.stopProducing();
-  }
-  abortConnection(): void {
-    this.stopProducing();
-  }
-  write(_data: Uint8Array | string): void {
-    throw new Error("Cannot write to a response body");
-  }
-  writeSequence(_data: readonly (Uint8Array | string)[]): void {
-    throw new Error("Cannot write to a response body");
-  }
-  getPeer(): IAddress {
-    return (this.decoding.transport as ITransport).getPeer();
-  }
-  getHost(): IAddress {
-    return (this.decoding.transport as ITransport).getHost();
-  }
-}
-
 /**
  * Stands between a compressed body and the user's protocol: bytes go through a zlib stream
- * (Node's thread pool), the output goes to the protocol; back-pressure both ways.
+ * (Node's thread pool), the output goes to the protocol; back-pressure both ways. It is the
+ * body source of the `ResponseBodyTransport` the user's protocol gets: pausing that transport
+ * pauses the decoded output.
  */
-class DecodingProtocol implements IProtocol {
+class DecodingProtocol implements IProtocol, _BodySource {
   transport: ITransport | null = null;
   private z: Transform | null = null;
   private outputPaused = false;
@@ -70,7 +46,7 @@ class DecodingProtocol implements IProtocol {
   }
 
   connectionMade(): void {
-    this.wrapped.makeConnection(new DecodedBodyTransport(this));
+    this.wrapped.makeConnection(new ResponseBodyTransport(this));
   }
 
   private start(first: Buffer): Transform {
@@ -125,17 +101,27 @@ class DecodingProtocol implements IProtocol {
     this.wrapped.connectionLost(given);
   }
 
-  pauseOutput(): void {
+  pauseBody(): void {
     this.outputPaused = true;
     this.z?.pause();
   }
 
-  resumeOutput(): void {
+  resumeBody(): void {
     this.outputPaused = false;
     this.z?.resume();
   }
 
-  stop(): void {
+  bodyConsumerAttached(): void {}
+
+  getPeer(): IAddress {
+    return (this.transport as ITransport).getPeer();
+  }
+
+  getHost(): IAddress {
+    return (this.transport as ITransport).getHost();
+  }
+
+  stopBody(): void {
     if (this.done || this.stopped) return;
     this.stopped = true;
     this.z?.destroy();
