@@ -12,8 +12,9 @@ import type {
 import { ClientFactory, Protocol } from "../internet/protocol.js";
 import { Logger } from "../logger/index.js";
 import { Headers } from "./_headers.js";
-import { HTTP11Connection, NEED_DATA, PAUSED } from "./_http/_connection.js";
+import { HTTP11Connection } from "./_http/_connection.js";
 import { RemoteProtocolError } from "./_http/_errors.js";
+import { NEED_DATA, PAUSED } from "./_http/_events.js";
 import type { Request } from "./_request.js";
 import {
   errorPageHTML,

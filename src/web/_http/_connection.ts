@@ -36,21 +36,6 @@ import {
 import { ConnectionState, type Role, type State, type Step } from "./_states.js";
 import { reasonPhrase } from "./_status.js";
 
-export {
-  type ConnectionClosed,
-  type DataReceived,
-  type HTTPEvent,
-  type HTTPVersion,
-  type InformationalResponseReceived,
-  type MessageEnded,
-  NEED_DATA,
-  PAUSED,
-  type RequestHead,
-  type RequestReceived,
-  type ResponseHead,
-  type ResponseReceived,
-} from "./_events.js";
-
 const CLOSED_EVENT: ConnectionClosed = Object.freeze({ type: "ConnectionClosed" });
 /** The reader of an empty body: it holds no state, so every message without a body shares it. */
 const NO_BODY: BodyReader = new LengthReader(0, 400);

@@ -1,10 +1,11 @@
 // The HTTP/1.1 engine (sans-I/O), shared by the server (HTTPChannel) and the client side.
 
 export { ReceiveBuffer } from "./_buffer.js";
+export { HTTP11Connection } from "./_connection.js";
+export { LocalProtocolError, RemoteProtocolError } from "./_errors.js";
 export {
   type ConnectionClosed,
   type DataReceived,
-  HTTP11Connection,
   type HTTPEvent,
   type HTTPVersion,
   type InformationalResponseReceived,
@@ -15,8 +16,7 @@ export {
   type RequestReceived,
   type ResponseHead,
   type ResponseReceived,
-} from "./_connection.js";
-export { LocalProtocolError, RemoteProtocolError } from "./_errors.js";
+} from "./_events.js";
 export {
   contentLength,
   DEFAULT_LIMITS,
