@@ -173,6 +173,20 @@ describe("HTTPConnectionPool", () => {
     return { agent: new Agent(reactor, { pool }), pool };
   }
 
+  /** A persistent agent holding one idle connection (server `s`): a GET answered and read. */
+  function idleConnection(reactor: MemoryReactorClock): {
+    agent: Agent;
+    pool: HTTPConnectionPool;
+    s: Served;
+  } {
+    const { agent, pool } = persistentAgent(reactor);
+    const d = agent.request("GET", "http://127.0.0.1/");
+    const s = serve(reactor, 0);
+    s.respond(OK);
+    successResultOf(readBody(successResultOf(d)));
+    return { agent, pool, s };
+  }
+
   it("a persistent pool reuses the connection for the next request to the same host", () => {
     const reactor = new MemoryReactorClock();
     const { agent, pool } = persistentAgent(reactor);
@@ -234,11 +248,7 @@ describe("HTTPConnectionPool", () => {
 
   it("forgets an idle connection the server closed", () => {
     const reactor = new MemoryReactorClock();
-    const { agent, pool } = persistentAgent(reactor);
-    const d = agent.request("GET", "http://127.0.0.1/");
-    const s = serve(reactor, 0);
-    s.respond(OK);
-    successResultOf(readBody(successResultOf(d)));
+    const { agent, pool, s } = idleConnection(reactor);
     s.lose();
     assert.equal(pool.cachedConnectionCount(), 0);
     assert.equal(reactor.getDelayedCalls().length, 0);
@@ -248,11 +258,7 @@ describe("HTTPConnectionPool", () => {
 
   it("retries an idempotent request once on a new connection when a cached one was closed under it", () => {
     const reactor = new MemoryReactorClock();
-    const { agent } = persistentAgent(reactor);
-    const d1 = agent.request("GET", "http://127.0.0.1/");
-    const s1 = serve(reactor, 0);
-    s1.respond(OK);
-    successResultOf(readBody(successResultOf(d1)));
+    const { agent, s: s1 } = idleConnection(reactor);
     const d2 = agent.request("GET", "http://127.0.0.1/again");
     s1.lose(new ConnectionDone());
     assert.equal(reactor.tcpClients.length, 2, "a new connection for the retry");
@@ -264,11 +270,7 @@ describe("HTTPConnectionPool", () => {
 
   it("does not retry a request with a body, nor one on a new connection", () => {
     const reactor = new MemoryReactorClock();
-    const { agent } = persistentAgent(reactor);
-    const d1 = agent.request("GET", "http://127.0.0.1/");
-    const s1 = serve(reactor, 0);
-    s1.respond(OK);
-    successResultOf(readBody(successResultOf(d1)));
+    const { agent, s: s1 } = idleConnection(reactor);
     const d2 = agent.request("POST", "http://127.0.0.1/", null, new FileBodyProducer("x"));
     s1.lose();
     failureResultOf(d2, ResponseNeverReceived);
@@ -280,11 +282,7 @@ describe("HTTPConnectionPool", () => {
 
   it("closeCachedConnections closes idle connections and fires once they are gone", () => {
     const reactor = new MemoryReactorClock();
-    const { agent, pool } = persistentAgent(reactor);
-    const d = agent.request("GET", "http://127.0.0.1/");
-    const s = serve(reactor, 0);
-    s.respond(OK);
-    successResultOf(readBody(successResultOf(d)));
+    const { pool, s } = idleConnection(reactor);
     const closed = pool.closeCachedConnections();
     assert.ok(s.tr.disconnecting);
     assertNoResult(closed);
