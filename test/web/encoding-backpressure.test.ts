@@ -180,12 +180,8 @@ function slowGet(
   });
 }
 
-async function run(
-  total: number,
-  streaming: boolean,
-  contentType = "application/x-random",
-): Promise<Stats> {
-  const stats: Stats = {
+function newStats(): Stats {
+  return {
     produced: 0,
     decoded: 0,
     maxServerHeld: 0,
@@ -194,8 +190,10 @@ async function run(
     stopped: false,
     request: null,
   };
-  // Also between writes and reads: while the client stalls, nothing else samples.
-  const sampler = setInterval(() => sample(stats), 1);
+}
+
+/** Serves `total` gzip-encoded bytes from a `Streaming` resource; returns the port. */
+function listen(stats: Stats, total: number, streaming: boolean, contentType: string): number {
   const site = new Site(
     new EncodingResourceWrapper(new Streaming(stats, total, streaming, contentType), [
       new GzipEncoderFactory(1),
@@ -204,9 +202,34 @@ async function run(
   );
   const port = reactor.listenTCP(0, site, 50, "127.0.0.1");
   ports.push(port);
-  const got = await slowGet((port.getHost() as IPv4Address).port, stats).finally(() =>
-    clearInterval(sampler),
+  return (port.getHost() as IPv4Address).port;
+}
+
+/**
+ * The server held less than 1 MiB of produced-but-unsent bytes (zlib's two 16 KiB stream
+ * buffers, a chunk the producer wrote before being paused, the socket's buffer; unpaced, it
+ * is the whole body), and the socket buffered less than 256 KiB (the transport pauses the
+ * encoder once the socket's 16 KiB buffer is full: a zlib output chunk or a producer chunk
+ * more at most).
+ */
+function assertBuffersBounded(stats: Stats): void {
+  assert.ok(stats.maxServerHeld < MiB, `server held ${stats.maxServerHeld} bytes`);
+  assert.ok(
+    stats.maxSocketBuffered < 256 * 1024,
+    `socket buffered ${stats.maxSocketBuffered} bytes`,
   );
+}
+
+async function run(
+  total: number,
+  streaming: boolean,
+  contentType = "application/x-random",
+): Promise<Stats> {
+  const stats = newStats();
+  // Also between writes and reads: while the client stalls, nothing else samples.
+  const sampler = setInterval(() => sample(stats), 1);
+  const port = listen(stats, total, streaming, contentType);
+  const got = await slowGet(port, stats).finally(() => clearInterval(sampler));
   assert.equal(got.encoding, contentType.startsWith("image/") ? undefined : "gzip");
   assert.equal(stats.decoded, total);
   assert.equal(got.digest, expectedDigest(total));
@@ -218,56 +241,27 @@ describe("gzip encoder: back-pressure from a slow reader", () => {
     const stats = await run(64 * MiB, true);
     // zlib's two 16 KiB stream buffers, a chunk the producer wrote before being paused, the
     // socket's buffer. Unpaced, it is the whole body.
-    assert.ok(stats.maxServerHeld < MiB, `server held ${stats.maxServerHeld} bytes`);
-    // The transport pauses the encoder once the socket's 16 KiB buffer is full: a zlib output
-    // chunk or a producer chunk more at most.
-    assert.ok(
-      stats.maxSocketBuffered < 256 * 1024,
-      `socket buffered ${stats.maxSocketBuffered} bytes`,
-    );
+    assertBuffersBounded(stats);
   });
 
   it("asks a pull producer for more only when there is room", async () => {
     const stats = await run(16 * MiB, false);
-    assert.ok(stats.maxServerHeld < MiB, `server held ${stats.maxServerHeld} bytes`);
-    assert.ok(
-      stats.maxSocketBuffered < 256 * 1024,
-      `socket buffered ${stats.maxSocketBuffered} bytes`,
-    );
+    assertBuffersBounded(stats);
   });
 
   it("passes pause and resume through when it leaves the response uncompressed", async () => {
     const stats = await run(16 * MiB, true, "image/png");
-    assert.ok(stats.maxServerHeld < MiB, `server held ${stats.maxServerHeld} bytes`);
-    assert.ok(
-      stats.maxSocketBuffered < 256 * 1024,
-      `socket buffered ${stats.maxSocketBuffered} bytes`,
-    );
+    assertBuffersBounded(stats);
   });
 
   it("stops the producer when the client goes away mid-body", async () => {
-    const stats: Stats = {
-      produced: 0,
-      decoded: 0,
-      maxServerHeld: 0,
-      maxSocketBuffered: 0,
-      transport: null,
-      stopped: false,
-      request: null,
-    };
-    const site = new Site(
-      new EncodingResourceWrapper(new Streaming(stats, 64 * MiB, true, "text/plain"), [
-        new GzipEncoderFactory(1),
-      ]),
-      { reactor },
-    );
-    const port = reactor.listenTCP(0, site, 50, "127.0.0.1");
-    ports.push(port);
+    const stats = newStats();
+    const port = listen(stats, 64 * MiB, true, "text/plain");
     await new Promise<void>((resolve, reject) => {
       const req = httpRequest(
         {
           host: "127.0.0.1",
-          port: (port.getHost() as IPv4Address).port,
+          port,
           headers: { "Accept-Encoding": "gzip" },
           agent: false,
         },
