@@ -15,6 +15,7 @@ import { Headers } from "./_headers.js";
 import { HTTP11Connection } from "./_http/_connection.js";
 import { RemoteProtocolError } from "./_http/_errors.js";
 import { NEED_DATA, PAUSED } from "./_http/_events.js";
+import { fieldTokens } from "./_http/_parse.js";
 import type { Request } from "./_request.js";
 import {
   errorPageHTML,
@@ -40,15 +41,11 @@ const HOP_BY_HOP = new Set([
 ]);
 
 function endToEnd(headers: Headers): Headers {
-  const named = new Set(
-    (headers.getRawHeaders("connection") ?? []).flatMap((v) =>
-      v.split(",").map((t) => t.trim().toLowerCase()),
-    ),
-  );
+  const named = fieldTokens(headers, "connection");
   const out = new Headers();
   for (const [name, values] of headers) {
     const lower = name.toLowerCase();
-    if (!HOP_BY_HOP.has(lower) && !named.has(lower)) out.setRawHeaders(name, values);
+    if (!HOP_BY_HOP.has(lower) && !named.includes(lower)) out.setRawHeaders(name, values);
   }
   return out;
 }

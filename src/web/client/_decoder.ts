@@ -7,6 +7,7 @@ import { ConnectionAborted } from "../../internet/error.js";
 import { Failure } from "../../internet/failure.js";
 import type { IAddress, IProtocol, IPushProducer, ITransport } from "../../internet/interfaces.js";
 import { Headers } from "../_headers.js";
+import { fieldTokens } from "../_http/index.js";
 import type { IAgent } from "./_agent.js";
 import { PotentialDataLoss, ResponseDone, ResponseFailed } from "./_errors.js";
 import { type BodyLength, type IBodyProducer, UNKNOWN_LENGTH } from "./_producer.js";
@@ -205,14 +206,7 @@ export type DecoderClass = new (response: IResponse) => IResponse;
 
 /** The content codings of a response, in the order applied. */
 function codingsOf(headers: Headers): string[] {
-  const out: string[] = [];
-  for (const value of headers.getRawHeaders("content-encoding", [])) {
-    for (const part of value.split(",")) {
-      const t = part.trim().toLowerCase();
-      if (t !== "" && t !== "identity") out.push(t);
-    }
-  }
-  return out;
+  return fieldTokens(headers, "content-encoding").filter((t) => t !== "identity");
 }
 
 /**

@@ -43,12 +43,6 @@ import { Response } from "./_response.js";
 
 export type { ClientState, HTTP11ClientProtocolOptions } from "./_clientstate.js";
 
-/** Whether `request` asks the server to confirm (`Expect: 100-continue`) before its body. */
-function expectsContinue(request: Request): boolean {
-  const values = request.headers.getRawHeaders("expect", []);
-  return values.some((v) => v.split(",").some((t) => t.trim().toLowerCase() === "100-continue"));
-}
-
 /** Body bytes kept for a response whose `deliverBody` has not been called before pausing. */
 const WAITING_BODY_HIGH_WATER = 64 * 1024;
 const EOF = Buffer.alloc(0);
@@ -153,7 +147,12 @@ export class HTTP11ClientProtocol implements IProtocol {
       return cycle.finished;
     }
     cycle.guard = new _ProducerGuard(producer);
-    if (producer.length !== 0 && expectsContinue(request) && this.waitForContinue(cycle)) {
+    if (
+      producer.length !== 0 &&
+      // The engine saw `Expect: 100-continue` in the head just sent.
+      this.conn.clientIsWaitingFor100Continue &&
+      this.waitForContinue(cycle)
+    ) {
       return cycle.finished;
     }
     this.startBody(cycle);
