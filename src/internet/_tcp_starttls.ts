@@ -149,7 +149,9 @@ export function _upgradeToTLS(
     });
     return socket;
   }
-  const hostname = context.hostname;
+  // The host to verify: one named in the options (a target behind a proxy tunnel), else the
+  // one connected to.
+  const hostname = typeof rest.host === "string" ? rest.host : context.hostname;
   const servername =
     rest.servername ?? (hostname !== undefined && isIP(hostname) === 0 ? hostname : undefined);
   const connectOptions: ConnectionOptions = {
@@ -159,8 +161,7 @@ export function _upgradeToTLS(
     rejectUnauthorized: rest.rejectUnauthorized ?? true,
   };
   if (servername !== undefined) connectOptions.servername = servername;
-  // A host the caller names (e.g. the target behind a proxy tunnel) is the one to verify.
-  if (hostname !== undefined && rest.host === undefined) connectOptions.host = hostname;
+  if (hostname !== undefined) connectOptions.host = hostname;
   const socket = tlsConnect(connectOptions);
   socket.once("secureConnect", () => context.onSecure(socket, null));
   return socket;

@@ -1,6 +1,5 @@
 // ProxyAgent: requests through an HTTP proxy — forwarded (http:) or through a CONNECT tunnel (https:).
 
-import { checkServerIdentity, type PeerCertificate } from "node:tls";
 import { type Deferred, fail } from "../../internet/defer.js";
 import { type IStreamClientEndpoint, wrapClientTLS } from "../../internet/endpoints.js";
 import type { IReactorTime, TLSContextOptions } from "../../internet/interfaces.js";
@@ -50,19 +49,12 @@ export interface ProxyAgentOptions {
 }
 
 /**
- * TLS options for a target reached through a tunnel. The transport's host is the proxy's, so
- * the certificate is checked against the target explicitly (an IP literal gets no SNI name to
- * be checked against).
+ * TLS options for a target reached through a tunnel: the transport is connected to the proxy,
+ * so the target is named as the host to verify (and, unless it is an IP literal, for SNI).
  */
 function tunnelTLSOptions(options: TLSContextOptions, host: string): TLSContextOptions {
-  if (options.rejectUnauthorized === false || options.checkServerIdentity !== undefined) {
-    return options;
-  }
   const bare = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
-  return {
-    ...options,
-    checkServerIdentity: (_name: string, cert: PeerCertificate) => checkServerIdentity(bare, cert),
-  };
+  return { ...options, host: bare };
 }
 
 /**
