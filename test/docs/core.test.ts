@@ -1,21 +1,9 @@
-// Runs every `ts` snippet of docs/core.md as its own program (each uses the global reactor).
-import assert from "node:assert/strict";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { after, describe, test } from "node:test";
-import { ROOT, run, TSX } from "../_helpers/proc.js";
+// Runs every `ts` snippet of docs/core.md as its own program (each uses the global reactor) and
+// checks what it prints.
+import { describeDocSnippets } from "../_helpers/docs.js";
 
-const doc = readFileSync(join(ROOT, "docs/core.md"), "utf8");
-const snippets = [...doc.matchAll(/^```ts([^\n]*)\n([\s\S]*?)^```$/gm)]
-  .filter((m) => !(m[1] ?? "").includes("no-run"))
-  .map((m) => m[2]!);
-// Inside the repository, so that `twisted-ts/*` imports resolve through tsconfig paths.
-const dir = join(ROOT, ".tmp", `docs-core-${process.pid}`);
-mkdirSync(dir, { recursive: true });
-after(() => rmSync(dir, { recursive: true, force: true }));
-
-/** What each snippet must print, in order of the snippets. */
-const expected: RegExp[] = [
+// What each snippet must print, in order of the snippets.
+describeDocSnippets("core.md", [
   /running\nshutting down\nstopped/,
   /echoed: hello, world\nlost: Connection was closed cleanly/,
   /handled: too big: 42\nresult: 0/,
@@ -23,19 +11,4 @@ const expected: RegExp[] = [
   /tick 1\ntick 2\ntick 3\nloop done/,
   /\[ 0, 1, 2 \]/,
   /\[my\.app#info\] Listening on 8080/,
-];
-
-describe("docs/core.md", () => {
-  test("has one expectation per snippet", () => {
-    assert.equal(snippets.length, expected.length);
-  });
-  snippets.forEach((code, i) => {
-    test(`snippet ${i + 1} runs and prints what the page says`, async () => {
-      const file = join(dir, `snippet-${i + 1}.ts`);
-      writeFileSync(file, code);
-      const result = await run(TSX[0], [file], { timeoutMs: 20_000 });
-      assert.equal(result.code, 0, `exit code; stderr:\n${result.stderr}`);
-      assert.match(result.stdout, expected[i]!);
-    });
-  });
-});
+]);
